@@ -1,0 +1,127 @@
+package ai.minitron.cli;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import ai.minitron.config.Architecture;
+import ai.minitron.config.ModelConfig;
+import ai.minitron.config.ParamCount;
+import ai.minitron.model.DecoderLM;
+import ai.minitron.model.LmLoss;
+import ai.minitron.model.Weights;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code minitron bench}: forward and forward+backward throughput of a ~20M-parameter Llama-style
+ * model, as tokens/s and achieved GFLOP/s, beside the fp32 1024^3 matmul GFLOP/s measured in the
+ * same process. The ratio (model GFLOP/s / matmul GFLOP/s) is the number to compare across machines.
+ */
+@Command(name = "bench", description = "Forward and forward+backward throughput against the matmul ceiling, in one process.")
+final class BenchCommand implements Callable<Integer> {
+    @Option(names = "--batch", defaultValue = "8", description = "Sequences per step (default ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(names = "--seq-len", defaultValue = "256", description = "Tokens per sequence (default ${DEFAULT-VALUE}).")
+    int seqLen;
+
+    @Option(names = "--iters", defaultValue = "5", description = "Timed iterations per measurement (default ${DEFAULT-VALUE}).")
+    int iters;
+
+    @Option(names = "--small", description = "A 2-layer toy model instead of the ~20M one (for smoke tests).")
+    boolean small;
+
+    /** The benchmark model: ~19.7M parameters, GQA, SwiGLU, untied. */
+    static ModelConfig benchConfig(boolean small) {
+        return small
+                ? new ModelConfig(Architecture.LLAMA, 512, 64, 128, 2, 4, 2, 16, 1024, 10000.0, 1.0, 1e-5, "silu",
+                        false, false, false, "float32", null)
+                : new ModelConfig(Architecture.LLAMA, 8192, 384, 1024, 8, 6, 2, 64, 1024, 10000.0, 1.0, 1e-5, "silu",
+                        false, false, false, "float32", null);
+    }
+
+    /** Forward FLOPs per step: 2 * (matmul weights) per token, plus QK^T and PV (causal, full matrix). */
+    static double forwardFlops(ModelConfig c, int b, int t) {
+        ParamCount pc = ParamCount.of(c);
+        double matmulParams = pc.attention() + pc.mlp() + (double) c.vocabSize() * c.hiddenSize();
+        double attn = 2.0 * 2.0 * c.numHiddenLayers() * (double) t * t * c.numAttentionHeads() * c.headDim();
+        return b * (2.0 * matmulParams * t + attn);
+    }
+
+    @Override
+    public Integer call() {
+        ModelConfig c = benchConfig(small);
+        try (NDManager m = NDManager.newBaseManager()) {
+            double ceiling = matmulGflops(m, small ? 256 : 1024, iters);
+            Weights w = Weights.random(c, m, 1, DataType.FLOAT32);
+            long[][] tokens = new long[batch][seqLen];
+            for (int i = 0; i < batch; i++) {
+                for (int j = 0; j < seqLen; j++) {
+                    tokens[i][j] = (31L * i + 17L * j) % c.vocabSize();
+                }
+            }
+            double flops = forwardFlops(c, batch, seqLen);
+            double fwd = time(() -> step(c, w, m, tokens, false), iters);
+            w.setRequiresGradient(true);
+            double fb = time(() -> step(c, w, m, tokens, true), iters);
+            w.setRequiresGradient(false);
+            double tokensPerStep = (double) batch * seqLen;
+            System.out.printf("model: %s, %,d parameters; batch %d x %d tokens; %d timed iterations%n",
+                    c.architecture().hfClass(), ParamCount.of(c).total(), batch, seqLen, iters);
+            System.out.printf("engine: %s; threads: %d%n", Engine.getInstance().getEngineName() + " "
+                    + Engine.getInstance().getVersion(), Runtime.getRuntime().availableProcessors());
+            System.out.printf("%-22s %12s %12s %10s%n", "measurement", "tokens/s", "GFLOP/s", "of matmul");
+            System.out.printf("%-22s %12s %12.1f %10s%n", "fp32 matmul (ceiling)", "-", ceiling, "1.00");
+            report("forward", tokensPerStep / fwd, flops / fwd / 1e9, ceiling);
+            report("forward+backward", tokensPerStep / fb, 3 * flops / fb / 1e9, ceiling);
+        }
+        return 0;
+    }
+
+    private static void report(String name, double tps, double gflops, double ceiling) {
+        System.out.printf("%-22s %12.0f %12.1f %10.2f%n", name, tps, gflops, gflops / ceiling);
+    }
+
+    private static void step(ModelConfig c, Weights w, NDManager m, long[][] tokens, boolean backward) {
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            NDArray ids = m.create(tokens);
+            if (!backward) {
+                DecoderLM.forward(c, w, ids).getFloat(0, 0, 0); // force completion
+                return;
+            }
+            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                NDArray loss = LmLoss.mean(DecoderLM.forward(c, w, ids), ids, null);
+                gc.backward(loss);
+                gc.zeroGradients();
+            }
+        }
+    }
+
+    /** Seconds per call, median-free mean after two warm-up calls. */
+    private static double time(Runnable r, int iters) {
+        r.run();
+        r.run();
+        long t0 = System.nanoTime();
+        for (int i = 0; i < iters; i++) {
+            r.run();
+        }
+        return (System.nanoTime() - t0) / 1e9 / iters;
+    }
+
+    static double matmulGflops(NDManager m, int n, int iters) {
+        NDArray a = m.randomNormal(new Shape(n, n));
+        NDArray b = m.randomNormal(new Shape(n, n));
+        double secs = time(() -> {
+            try (NDArray c = a.matMul(b)) {
+                c.getFloat(0, 0);
+            }
+        }, Math.max(iters, 10));
+        return 2.0 * n * n * n / secs / 1e9;
+    }
+}

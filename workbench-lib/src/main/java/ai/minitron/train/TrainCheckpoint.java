@@ -1,0 +1,178 @@
+package ai.minitron.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.minitron.config.ModelConfig;
+import ai.minitron.io.AtomicFiles;
+import ai.minitron.io.HostTensor;
+import ai.minitron.io.SafeTensors;
+import ai.minitron.io.TensorDType;
+import ai.minitron.model.Weights;
+import ai.minitron.stats.ArrowIo;
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import tech.tablesaw.api.DoubleColumn;
+import tech.tablesaw.api.LongColumn;
+import tech.tablesaw.api.Table;
+
+/**
+ * Training checkpoints in {@code OUT/checkpoint/}: the model (config.json + model.safetensors, F32,
+ * a valid Hugging Face checkpoint), the AdamW moments (optimizer.safetensors), the step and data
+ * position with the run's configuration (trainer_state.json), and the metrics so far (metrics.arrow).
+ *
+ * <p>Atomic: a checkpoint is written completely into {@code checkpoint.tmp/}, then swapped in by
+ * renames ({@code checkpoint -> checkpoint.old}, {@code checkpoint.tmp -> checkpoint}), so an
+ * interruption at any moment leaves a complete previous checkpoint to resume from.
+ */
+public final class TrainCheckpoint {
+    private static final Gson GSON = new GsonBuilder().setPrettyPrinting().create();
+
+    /** What a resume restores besides weights and optimizer. */
+    public record State(long step, List<TrainLoop.StepMetrics> metrics) {}
+
+    private final Path out;
+
+    public TrainCheckpoint(Path outDir) {
+        this.out = outDir;
+    }
+
+    public Path dir() {
+        return out.resolve("checkpoint");
+    }
+
+    /** Writes a checkpoint at {@code step} and returns its directory. */
+    public Path save(ModelConfig config, Weights w, AdamW opt, TrainConfig tc, long step,
+            List<TrainLoop.StepMetrics> metrics) {
+        Path tmp = out.resolve("checkpoint.tmp");
+        Path cur = dir();
+        Path old = out.resolve("checkpoint.old");
+        try {
+            deleteTree(tmp);
+            Files.createDirectories(tmp);
+            SafeTensors.write(tmp.resolve("model.safetensors"), w.toHost(TensorDType.F32).values(), Map.of("format", "pt"));
+            SafeTensors.write(tmp.resolve("optimizer.safetensors"), opt.state().values(), Map.of("step", "" + opt.stepCount()));
+            AtomicFiles.writeString(tmp.resolve("config.json"), config.toJsonString() + "\n");
+            JsonObject state = new JsonObject();
+            state.addProperty("step", step);
+            state.addProperty("optimizer_steps", opt.stepCount());
+            state.addProperty("data_position_batches", step * tc.gradAccum());
+            state.addProperty("tokens", step * tc.tokensPerStep());
+            state.addProperty("seed", tc.seed());
+            state.add("train_config", GSON.toJsonTree(tc));
+            AtomicFiles.writeString(tmp.resolve("trainer_state.json"), GSON.toJson(state) + "\n");
+            Table t = metricsTable(metrics);
+            ArrowIo.write(t, tmp.resolve("metrics.arrow"));
+            deleteTree(old);
+            if (Files.exists(cur)) {
+                Files.move(cur, old, StandardCopyOption.ATOMIC_MOVE);
+            }
+            Files.move(tmp, cur, StandardCopyOption.ATOMIC_MOVE);
+            deleteTree(old);
+            ArrowIo.write(t, out.resolve("metrics.arrow"));
+            return cur;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write checkpoint in " + out + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Restores the latest complete checkpoint into {@code w} and {@code opt}; null when there is none.
+     * Refuses (clearly, changing nothing) a checkpoint of another model or of a different run setup.
+     */
+    public State loadLatest(ModelConfig config, Weights w, AdamW opt, TrainConfig tc) {
+        Path dir = Files.isDirectory(dir()) ? dir() : out.resolve("checkpoint.old");
+        if (!Files.isRegularFile(dir.resolve("trainer_state.json"))) {
+            return null;
+        }
+        try {
+            ModelConfig saved = ModelConfig.load(dir.resolve("config.json"));
+            if (!saved.equals(config)) {
+                throw new IllegalArgumentException(dir + ": this checkpoint is of another model (config.json differs: "
+                        + saved.hiddenSize() + " hidden x " + saved.numHiddenLayers() + " layers vs "
+                        + config.hiddenSize() + " x " + config.numHiddenLayers() + "); use a new --out directory");
+            }
+            JsonObject state = JsonParser.parseString(Files.readString(dir.resolve("trainer_state.json"))).getAsJsonObject();
+            TrainConfig savedTc = GSON.fromJson(state.get("train_config"), TrainConfig.class);
+            for (String f : List.of("batchSize", "seqLen", "gradAccum", "seed")) {
+                JsonObject a = GSON.toJsonTree(savedTc).getAsJsonObject();
+                JsonObject b = GSON.toJsonTree(tc).getAsJsonObject();
+                if (!a.get(f).equals(b.get(f))) {
+                    throw new IllegalArgumentException(dir + ": cannot resume with a different " + f + " (checkpoint "
+                            + a.get(f) + ", now " + b.get(f) + ")");
+                }
+            }
+            Map<String, HostTensor> host = SafeTensors.read(dir.resolve("model.safetensors"));
+            Weights restored = Weights.fromHost(config, host, w.manager(), w.dataType(), dir.toString());
+            Map<String, HostTensor> optState = SafeTensors.read(dir.resolve("optimizer.safetensors"));
+            long step = state.get("step").getAsLong();
+            for (var e : restored.asMap().entrySet()) {
+                NDArray a = e.getValue();
+                a.detach();
+                w.put(e.getKey(), a);
+            }
+            opt.load(optState, w, state.get("optimizer_steps").getAsLong(), dir.toString());
+            List<TrainLoop.StepMetrics> metrics = new ArrayList<>();
+            Path mf = dir.resolve("metrics.arrow");
+            if (Files.exists(mf)) {
+                Table t = ArrowIo.read(mf);
+                for (int i = 0; i < t.rowCount(); i++) {
+                    metrics.add(new TrainLoop.StepMetrics(t.longColumn("step").getLong(i), t.longColumn("tokens").getLong(i),
+                            t.doubleColumn("lr").getDouble(i), t.doubleColumn("loss").getDouble(i), t.doubleColumn("val_loss").getDouble(i),
+                            t.doubleColumn("grad_norm").getDouble(i), t.doubleColumn("tokens_per_s").getDouble(i)));
+                }
+            }
+            restored.close();
+            return new State(step, metrics);
+        } catch (IOException e) {
+            throw new UncheckedIOException(dir + ": corrupt checkpoint: " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            if (e instanceof IllegalArgumentException) {
+                throw e;
+            }
+            throw new IllegalArgumentException(dir + ": corrupt checkpoint: " + e.getMessage(), e);
+        }
+    }
+
+    /** The metrics rows as a table: step, tokens, lr, loss, val_loss, grad_norm, tokens_per_s. */
+    public static Table metricsTable(List<TrainLoop.StepMetrics> rows) {
+        LongColumn step = LongColumn.create("step");
+        LongColumn tokens = LongColumn.create("tokens");
+        DoubleColumn lr = DoubleColumn.create("lr");
+        DoubleColumn loss = DoubleColumn.create("loss");
+        DoubleColumn val = DoubleColumn.create("val_loss");
+        DoubleColumn gn = DoubleColumn.create("grad_norm");
+        DoubleColumn tps = DoubleColumn.create("tokens_per_s");
+        for (TrainLoop.StepMetrics r : rows) {
+            step.append(r.step());
+            tokens.append(r.tokens());
+            lr.append(r.lr());
+            loss.append(r.loss());
+            val.append(r.valLoss());
+            gn.append(r.gradNorm());
+            tps.append(r.tokensPerS());
+        }
+        return Table.create("metrics", step, tokens, lr, loss, val, gn, tps);
+    }
+
+    private static void deleteTree(Path p) throws IOException {
+        if (!Files.exists(p)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(p)) {
+            for (Path q : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(q);
+            }
+        }
+    }
+}

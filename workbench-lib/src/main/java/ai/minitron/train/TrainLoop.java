@@ -1,0 +1,168 @@
+package ai.minitron.train;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.training.GradientCollector;
+import ai.minitron.config.ModelConfig;
+import ai.minitron.model.DecoderLM;
+import ai.minitron.model.LmLoss;
+import ai.minitron.model.Weights;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The training loop shared by pretraining and distillation: micro-batches with gradient
+ * accumulation, global-norm clipping, AdamW on a warmup + cosine schedule, periodic validation,
+ * atomic checkpoints every N steps and exact resume from the latest one (ARCHITECTURE.md §3 train).
+ *
+ * <p>The loss is pluggable ({@link StepLoss}): next-token cross-entropy for pretraining, a KD loss
+ * for distillation. Determinism: batches come by index from a {@link BatchSource}, so the data
+ * position is the step number and a resumed run sees exactly the batches it would have seen.
+ */
+public final class TrainLoop {
+    /** The scalar loss of one micro-batch; inputs/targets are [B, T] int64. */
+    @FunctionalInterface
+    public interface StepLoss {
+        NDArray loss(Weights w, NDArray inputs, NDArray targets);
+    }
+
+    /** Progress callbacks (a progress bar in the CLI, live output in notebooks). */
+    public interface Listener {
+        void onStep(StepMetrics m);
+
+        default void onResume(long step) {}
+
+        default void onCheckpoint(long step, Path dir) {}
+    }
+
+    /** One row of the metrics table; {@code valLoss} is NaN on steps without validation. */
+    public record StepMetrics(long step, long tokens, double lr, double loss, double valLoss, double gradNorm,
+            double tokensPerS) {}
+
+    private final ModelConfig config;
+    private final Weights weights;
+    private final TrainConfig tc;
+    private final BatchSource train;
+    private final BatchSource val;
+    private final StepLoss lossFn;
+    private final TrainCheckpoint checkpoints;
+    private final Listener listener;
+
+    public TrainLoop(ModelConfig config, Weights weights, TrainConfig tc, BatchSource train, BatchSource val,
+            StepLoss lossFn, Path outDir, Listener listener) {
+        if (train.seqLen() != tc.seqLen()) {
+            throw new IllegalArgumentException("data rows hold " + train.seqLen() + " tokens but seq-len is " + tc.seqLen());
+        }
+        if (tc.seqLen() > config.maxPositionEmbeddings()) {
+            throw new IllegalArgumentException("seq-len " + tc.seqLen() + " exceeds the model's context (max_position_embeddings = "
+                    + config.maxPositionEmbeddings() + ")");
+        }
+        this.config = config;
+        this.weights = weights;
+        this.tc = tc;
+        this.train = train;
+        this.val = val;
+        this.lossFn = lossFn;
+        this.checkpoints = new TrainCheckpoint(outDir);
+        this.listener = listener == null ? m -> {} : listener;
+    }
+
+    /** Next-token cross-entropy of the model on the batch: the pretraining loss. */
+    public static StepLoss languageModelling(ModelConfig c) {
+        return (w, inputs, targets) -> LmLoss.mean(DecoderLM.forward(c, w, inputs), targets, null);
+    }
+
+    /** Runs to {@code tc.steps()}, resuming from the checkpoint in the output directory if there is one. */
+    public List<StepMetrics> run() {
+        AdamW opt = new AdamW(tc.hyper());
+        LrSchedule schedule = tc.schedule();
+        List<StepMetrics> history = new ArrayList<>();
+        long start = 0;
+        TrainCheckpoint.State resumed = checkpoints.loadLatest(config, weights, opt, tc);
+        if (resumed != null) {
+            start = resumed.step();
+            history.addAll(resumed.metrics());
+            listener.onResume(start);
+        }
+        long tokens = start * tc.tokensPerStep();
+        NDManager m = weights.manager();
+        weights.setRequiresGradient(true);
+        GradClip.zero(weights);
+        try {
+            for (long step = start; step < tc.steps(); step++) {
+                long t0 = System.nanoTime();
+                double lr = schedule.at(step);
+                double loss = 0;
+                for (int a = 0; a < tc.gradAccum(); a++) {
+                    long[][] rows = train.batch(step * tc.gradAccum() + a, tc.batchSize());
+                    loss += microStep(m, rows) / tc.gradAccum();
+                }
+                double gradNorm = GradClip.clip(weights, tc.clipNorm());
+                opt.step(weights, lr);
+                GradClip.zero(weights);
+                tokens += tc.tokensPerStep();
+                double secs = (System.nanoTime() - t0) / 1e9;
+                long done = step + 1;
+                boolean last = done == tc.steps();
+                double valLoss = Double.NaN;
+                if (val != null && ((tc.evalEvery() > 0 && done % tc.evalEvery() == 0) || last)) {
+                    valLoss = validate(config, weights, val, tc.evalBatches(), tc.batchSize());
+                }
+                StepMetrics sm = new StepMetrics(done, tokens, lr, loss, valLoss, gradNorm, tc.tokensPerStep() / secs);
+                history.add(sm);
+                listener.onStep(sm);
+                if ((tc.checkpointEvery() > 0 && done % tc.checkpointEvery() == 0) || last) {
+                    Path dir = checkpoints.save(config, weights, opt, tc, done, history);
+                    listener.onCheckpoint(done, dir);
+                }
+            }
+        } finally {
+            weights.setRequiresGradient(false);
+        }
+        return history;
+    }
+
+    private double microStep(NDManager m, long[][] rows) {
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            NDArray[] io = split(m, rows);
+            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                NDArray loss = lossFn.loss(weights, io[0], io[1]);
+                double value = loss.toType(DataType.FLOAT64, false).getDouble();
+                gc.backward(loss.div(tc.gradAccum()));
+                return value;
+            }
+        }
+    }
+
+    /** Rows [B][T+1] -> inputs [B, T] and targets [B, T]. */
+    static NDArray[] split(NDManager m, long[][] rows) {
+        int b = rows.length;
+        int t = rows[0].length - 1;
+        long[][] in = new long[b][t];
+        long[][] tg = new long[b][t];
+        for (int i = 0; i < b; i++) {
+            System.arraycopy(rows[i], 0, in[i], 0, t);
+            System.arraycopy(rows[i], 1, tg[i], 0, t);
+        }
+        return new NDArray[] {m.create(in), m.create(tg)};
+    }
+
+    /** Mean next-token loss over the first {@code batches} validation batches (no gradients). */
+    public static double validate(ModelConfig c, Weights w, BatchSource val, int batches, int batchSize) {
+        double sum = 0;
+        int n = Math.max(1, batches);
+        for (int i = 0; i < n; i++) {
+            try (NDScope scope = new NDScope()) {
+                scope.suppressNotUsedWarning();
+                NDArray[] io = split(w.manager(), val.batch(i, batchSize));
+                sum += LmLoss.mean(DecoderLM.forward(c, w, io[0]), io[1], null).toType(DataType.FLOAT64, false).getDouble();
+            }
+        }
+        return sum / n;
+    }
+}
