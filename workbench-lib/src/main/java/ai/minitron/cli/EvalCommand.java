@@ -3,6 +3,7 @@ package ai.minitron.cli;
 import ai.djl.ndarray.NDManager;
 import ai.minitron.data.Corpus;
 import ai.minitron.eval.Perplexity;
+import ai.minitron.eval.UnigramBaseline;
 import ai.minitron.model.LanguageModel;
 import ai.minitron.tokenize.Tokenizer;
 import java.nio.file.Path;
@@ -31,6 +32,9 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--tokenizer", description = "tokenizer.json to use instead of the checkpoint's.")
     Path tokenizerPath;
 
+    @Option(names = "--unigram-from", description = "Also report a unigram (add-one) baseline counted on this text, e.g. the train split.")
+    Path unigramFrom;
+
     @Override
     public Integer call() {
         Corpus corpus = Corpus.read(text);
@@ -40,12 +44,17 @@ final class EvalCommand implements Callable<Integer> {
                 throw new IllegalArgumentException(model + ": no tokenizer.json in the checkpoint; pass --tokenizer");
             }
             long[] tokens;
+            Double unigramNll = null;
             try (Tokenizer tok = Tokenizer.load(tp)) {
                 if (tok.vocabSize() > lm.config().vocabSize()) {
                     throw new IllegalArgumentException(tp + ": tokenizer has " + tok.vocabSize()
                             + " tokens but the model's vocab_size is " + lm.config().vocabSize());
                 }
                 tokens = encodeDocuments(corpus, tok);
+                if (unigramFrom != null) {
+                    long[] train = encodeDocuments(Corpus.read(unigramFrom), tok);
+                    unigramNll = new UnigramBaseline(train, lm.config().vocabSize()).meanNll(tokens);
+                }
             }
             int windows = Perplexity.windowCount(tokens.length, seqLen);
             Perplexity.Result r;
@@ -59,6 +68,10 @@ final class EvalCommand implements Callable<Integer> {
             System.out.printf("scored      %,d tokens in %d windows%n", r.tokensScored(), r.windows());
             System.out.printf("mean NLL    %.4f nats/token (%.4f bits/token)%n", r.meanNll(), r.bitsPerToken());
             System.out.printf("perplexity  %.3f%n", r.perplexity());
+            if (unigramNll != null) {
+                System.out.printf("unigram     %.3f perplexity (add-one unigram counted on %s, same tokens)%n",
+                        Math.exp(unigramNll), unigramFrom);
+            }
         }
         return 0;
     }

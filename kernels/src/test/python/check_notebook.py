@@ -1,0 +1,123 @@
+"""Checks the outputs of an executed kernels/src/test/notebooks/smoke.ipynb (see kernels/test-kernel.sh).
+
+Each code cell's id names what its outputs must show. Exits non-zero, listing every failed check.
+"""
+import base64
+import sys
+
+import nbformat
+
+
+def text(outputs, kind):
+    """All text of the given output kind: 'stream', 'execute_result' or 'display_data' (text/plain)."""
+    parts = []
+    for o in outputs:
+        if o.output_type != kind:
+            continue
+        parts.append(o.text if kind == "stream" else o.data.get("text/plain", ""))
+    return "".join(parts)
+
+
+def result(outputs):
+    return next((o for o in outputs if o.output_type == "execute_result"), None)
+
+
+def check_compute(outs):
+    r = result(outs)
+    assert r is not None and r.data["text/plain"] == "42", outs
+
+
+def check_state(outs):
+    r = result(outs)
+    assert r is not None and r.data["text/plain"] == "hello notebook 21", outs
+
+
+def check_table(outs):
+    r = result(outs)
+    assert r is not None, outs
+    html = r.data.get("text/html", "")
+    assert "<table" in html and "alice" in html and "3 rows × 2 columns" in html, html
+    assert html.index("alice") < html.index("carol") < html.index("bob"), "sorted by score: " + html
+    assert "score" in r.data["text/plain"], r.data
+
+
+def check_stream(outs):
+    shown = [o for o in outs if o.output_type == "display_data"]
+    assert len(shown) == 1, "one output that grew in place, not one per token: %s" % outs
+    # nbclient applied every update_display_data to the output with the same display_id.
+    assert shown[0].data["text/plain"] == "Generating: the quick brown fox", shown[0]
+    assert "streamed 31 chars" in text(outs, "stream"), outs
+
+
+def check_djl(outs):
+    r = result(outs)
+    assert r is not None and r.data["text/plain"] == "12.0", outs
+
+
+def check_image(outs):
+    r = result(outs)
+    assert r is not None and "image/png" in r.data, outs
+    png = base64.b64decode(r.data["image/png"])
+    assert png[:8] == b"\x89PNG\r\n\x1a\n", png[:8]
+
+
+def check_html(outs):
+    r = result(outs)
+    assert r is not None and r.data.get("text/html") == "<b>bold</b> move", outs
+
+
+def check_magic(outs):
+    r = result(outs)
+    assert r is not None and "%maven" in r.data["text/plain"] and "%classpath" in r.data["text/plain"], outs
+
+
+def check_error(outs):
+    errs = [o for o in outs if o.output_type == "error"]
+    assert len(errs) == 1, outs
+    e = errs[0]
+    assert e.ename == "CompilationException", e.ename
+    tb = "\n".join(e.traceback)
+    assert "incompatible types" in tb and "^" in tb, tb
+    assert "at jdk." not in tb and "at org.dflib" not in tb, "no kernel stack: " + tb
+
+
+def check_after_error(outs):
+    r = result(outs)
+    assert r is not None and r.data["text/plain"] == "still alive after an error: hello again", outs
+
+
+CHECKS = {name[len("check_"):].replace("_", "-"): fn for name, fn in globals().items() if name.startswith("check_")}
+
+
+def main(path):
+    nb = nbformat.read(path, as_version=4)
+    failures, seen = [], set()
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        check = CHECKS.get(cell.id)
+        if check is None:
+            failures.append("cell %s has no check" % cell.id)
+            continue
+        seen.add(cell.id)
+        if cell.id != "error":
+            errors = [o for o in cell.outputs if o.output_type == "error"]
+            if errors:
+                failures.append("cell %s errored: %s: %s" % (cell.id, errors[0].ename, errors[0].evalue))
+                continue
+        try:
+            check(cell.outputs)
+            print("ok   %s" % cell.id)
+        except AssertionError as e:
+            failures.append("cell %s: %s" % (cell.id, e))
+    for missing in sorted(set(CHECKS) - seen):
+        failures.append("no cell %s in the notebook" % missing)
+    for f in failures:
+        print("FAIL " + f)
+    print("notebook: %d passed, %d failed" % (len(seen) - len([f for f in failures if f.startswith("cell")]),
+                                             len(failures)))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))

@@ -1,0 +1,273 @@
+package ai.minitron.prune;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.minitron.config.ModelConfig;
+import ai.minitron.config.TensorSchema;
+import ai.minitron.model.Weights;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.IntStream;
+
+/**
+ * Structured pruning by importance (Minitron, arXiv 2407.14679 §2.2 and ARCHITECTURE.md §6):
+ * {@link #select} turns a {@link PrunePlan} and importance {@link UnitScores} into the exact set of
+ * surviving units ({@link KeepSet}); {@link #apply} slices every named tensor accordingly and
+ * returns a new, smaller model. Slicing rules:
+ *
+ * <ul>
+ *   <li>MLP: rows of gate_proj/up_proj (and biases) and the same columns of down_proj.
+ *   <li>Heads: D rows per kept query head of q_proj and the same columns of o_proj; D rows per kept KV
+ *       head of k_proj/v_proj. GQA stays valid: every kept KV group keeps the same number of heads.
+ *   <li>Hidden: one global channel set applied to the embedding, every norm, every q/k/v/gate/up
+ *       input column, every o_proj/down_proj output row, the final norm and lm_head.
+ *   <li>Layers: any subset, renumbered in order.
+ * </ul>
+ * head_dim is never cut. Keeping everything reproduces the parent's logits exactly.
+ */
+public final class Pruner {
+    private Pruner() {}
+
+    /** The result: the child's config and weights, and what was kept. */
+    public record Pruned(ModelConfig config, Weights weights, KeepSet keep) {}
+
+    // ---------------------------------------------------------------- selection
+
+    public static KeepSet select(ModelConfig c, PrunePlan p, UnitScores s) {
+        int[] layers = selectLayers(c, p, s);
+        int h = p.hiddenSize() == null ? c.hiddenSize() : check("hidden size", p.hiddenSize(), 1, c.hiddenSize());
+        int[] hidden = top(s.hidden(), h, "hidden scores", c.hiddenSize());
+        int g = c.queriesPerKvHead();
+        int kv = p.kvGroups() == null ? c.numKeyValueHeads() : check("KV groups", p.kvGroups(), 1, c.numKeyValueHeads());
+        int q = p.headsPerGroup() == null ? g : check("query heads per KV group", p.headsPerGroup(), 1, g);
+        int m = p.mlpSize() == null ? c.intermediateSize() : check("MLP size", p.mlpSize(), 1, c.intermediateSize());
+        List<int[]> kvKeep = new ArrayList<>();
+        List<int[]> headKeep = new ArrayList<>();
+        List<int[]> mlpKeep = new ArrayList<>();
+        for (int l : layers) {
+            double[] hs = s.heads(l);
+            requireLength(hs, c.numAttentionHeads(), "head scores of layer " + l);
+            double[] groupScore = new double[c.numKeyValueHeads()];
+            for (int i = 0; i < hs.length; i++) {
+                groupScore[i / g] += hs[i];
+            }
+            int[] groups = top(groupScore, kv, "KV group scores", c.numKeyValueHeads());
+            List<Integer> heads = new ArrayList<>();
+            for (int grp : groups) {
+                double[] within = Arrays.copyOfRange(hs, grp * g, grp * g + g);
+                for (int j : top(within, q, "head scores", g)) {
+                    heads.add(grp * g + j);
+                }
+            }
+            kvKeep.add(groups);
+            headKeep.add(heads.stream().mapToInt(Integer::intValue).sorted().toArray());
+            mlpKeep.add(top(s.mlp(l), m, "MLP scores of layer " + l, c.intermediateSize()));
+        }
+        return new KeepSet(hidden, layers, kvKeep.get(0).length == 0 ? new int[0] : kvKeep.get(0), headKeep, mlpKeep,
+                kvKeep);
+    }
+
+    private static int[] selectLayers(ModelConfig c, PrunePlan p, UnitScores s) {
+        int n = c.numHiddenLayers();
+        if (p.keepLayers() != null) {
+            int[] keep = p.keepLayers().stream().mapToInt(Integer::intValue).sorted().distinct().toArray();
+            if (keep.length != p.keepLayers().size()) {
+                throw new IllegalArgumentException("keep-layers lists a layer twice: " + p.keepLayers());
+            }
+            for (int l : keep) {
+                if (l < 0 || l >= n) {
+                    throw new IllegalArgumentException("keep-layers: layer " + l + " does not exist (valid: 0.." + (n - 1) + ")");
+                }
+            }
+            if (keep.length == 0) {
+                throw new IllegalArgumentException("keep-layers is empty: keep at least one layer");
+            }
+            return keep;
+        }
+        if (p.numLayers() == null || p.numLayers() == n) {
+            return IntStream.range(0, n).toArray();
+        }
+        int k = check("number of layers", p.numLayers(), 1, n);
+        double[] ls = s.layers();
+        requireLength(ls, n, "layer scores");
+        if (p.depth() == PrunePlan.Depth.CONTIGUOUS) {
+            int drop = n - k;
+            int bestStart = 0;
+            double best = Double.POSITIVE_INFINITY;
+            for (int start = 0; start + drop <= n; start++) {
+                double sum = 0;
+                for (int i = start; i < start + drop; i++) {
+                    sum += ls[i];
+                }
+                if (sum < best) {
+                    best = sum;
+                    bestStart = start;
+                }
+            }
+            final int from = bestStart;
+            return IntStream.range(0, n).filter(i -> i < from || i >= from + drop).toArray();
+        }
+        return top(ls, k, "layer scores", n);
+    }
+
+    private static int check(String what, int v, int lo, int hi) {
+        if (v < lo || v > hi) {
+            throw new IllegalArgumentException(what + " " + v + " is outside the model's range: valid choices are "
+                    + lo + ".." + hi);
+        }
+        return v;
+    }
+
+    private static void requireLength(double[] s, int n, String what) {
+        if (s == null || s.length != n) {
+            throw new IllegalArgumentException(what + ": expected " + n + " scores, got "
+                    + (s == null ? "none" : s.length) + " (importance computed on another model?)");
+        }
+    }
+
+    /** Indices of the k largest scores (ties: lower index first), returned ascending. */
+    static int[] top(double[] scores, int k, String what, int expected) {
+        requireLength(scores, expected, what);
+        Integer[] idx = IntStream.range(0, scores.length).boxed().toArray(Integer[]::new);
+        Arrays.sort(idx, Comparator.<Integer>comparingDouble(i -> -scores[i]).thenComparingInt(i -> i));
+        return Arrays.stream(idx, 0, k).mapToInt(Integer::intValue).sorted().toArray();
+    }
+
+    // ---------------------------------------------------------------- slicing
+
+    /** Slices the parent weights to the kept units; the parent is left untouched. */
+    public static Pruned apply(ModelConfig c, Weights w, KeepSet k) {
+        int d = c.headDim();
+        int nHeads = k.heads().isEmpty() ? c.numAttentionHeads() : k.heads().get(0).length;
+        int nKv = k.kvGroupsPerLayer().isEmpty() ? c.numKeyValueHeads() : k.kvGroupsPerLayer().get(0).length;
+        int mlp = k.mlp().isEmpty() ? c.intermediateSize() : k.mlp().get(0).length;
+        for (int j = 0; j < k.layers().length; j++) {
+            if (k.heads().get(j).length != nHeads || k.mlp().get(j).length != mlp
+                    || k.kvGroupsPerLayer().get(j).length != nKv) {
+                throw new IllegalArgumentException("per-layer widths differ (layer " + k.layers()[j]
+                        + "): Hugging Face configs need the same number of heads and neurons in every layer");
+            }
+        }
+        if (nHeads % nKv != 0) {
+            throw new IllegalArgumentException(nHeads + " query heads cannot be split evenly over " + nKv + " KV groups");
+        }
+        ModelConfig child = c.withShape(k.hidden().length, mlp, k.layers().length, nHeads, nKv);
+        Weights out = Weights.empty(w.manager());
+        int[] hid = k.hidden();
+        put(out, "model.embed_tokens.weight", cols(w.get("model.embed_tokens.weight"), hid));
+        for (int j = 0; j < k.layers().length; j++) {
+            String p = TensorSchema.layerPrefix(k.layers()[j]);
+            String q = TensorSchema.layerPrefix(j);
+            int[] qRows = expand(k.heads().get(j), d);
+            int[] kvRows = expand(k.kvGroupsPerLayer().get(j), d);
+            int[] neurons = k.mlp().get(j);
+            put(out, q + "self_attn.q_proj.weight", cols(rows(w.get(p + "self_attn.q_proj.weight"), qRows), hid));
+            put(out, q + "self_attn.k_proj.weight", cols(rows(w.get(p + "self_attn.k_proj.weight"), kvRows), hid));
+            put(out, q + "self_attn.v_proj.weight", cols(rows(w.get(p + "self_attn.v_proj.weight"), kvRows), hid));
+            put(out, q + "self_attn.o_proj.weight", cols(rows(w.get(p + "self_attn.o_proj.weight"), hid), qRows));
+            sliceBias(w, out, p, q, "self_attn.q_proj.bias", qRows);
+            sliceBias(w, out, p, q, "self_attn.k_proj.bias", kvRows);
+            sliceBias(w, out, p, q, "self_attn.v_proj.bias", kvRows);
+            sliceBias(w, out, p, q, "self_attn.o_proj.bias", hid);
+            if (c.gatedMlp()) {
+                put(out, q + "mlp.gate_proj.weight", cols(rows(w.get(p + "mlp.gate_proj.weight"), neurons), hid));
+                sliceBias(w, out, p, q, "mlp.gate_proj.bias", neurons);
+            }
+            put(out, q + "mlp.up_proj.weight", cols(rows(w.get(p + "mlp.up_proj.weight"), neurons), hid));
+            put(out, q + "mlp.down_proj.weight", cols(rows(w.get(p + "mlp.down_proj.weight"), hid), neurons));
+            sliceBias(w, out, p, q, "mlp.up_proj.bias", neurons);
+            sliceBias(w, out, p, q, "mlp.down_proj.bias", hid);
+            for (String norm : List.of("input_layernorm", "post_attention_layernorm")) {
+                put(out, q + norm + ".weight", rows(w.get(p + norm + ".weight"), hid));
+                sliceBias(w, out, p, q, norm + ".bias", hid);
+            }
+        }
+        put(out, "model.norm.weight", rows(w.get("model.norm.weight"), hid));
+        if (w.has("model.norm.bias")) {
+            put(out, "model.norm.bias", rows(w.get("model.norm.bias"), hid));
+        }
+        if (!c.tieWordEmbeddings()) {
+            put(out, "lm_head.weight", cols(w.get("lm_head.weight"), hid));
+        }
+        // Same tensors, same order as a freshly built model of the child config.
+        Weights ordered = Weights.empty(w.manager());
+        for (String name : TensorSchema.expectedShapes(child).keySet()) {
+            NDArray a = out.get(name);
+            a.detach();
+            ordered.put(name, a);
+        }
+        out.close();
+        return new Pruned(child, ordered, k);
+    }
+
+    private static void sliceBias(Weights w, Weights out, String p, String q, String name, int[] idx) {
+        if (w.has(p + name)) {
+            put(out, q + name, rows(w.get(p + name), idx));
+        }
+    }
+
+    private static void put(Weights out, String name, NDArray a) {
+        out.put(name, a);
+    }
+
+    /** [D] per head -> row indices of the heads' D-blocks. */
+    static int[] expand(int[] heads, int d) {
+        int[] rows = new int[heads.length * d];
+        for (int i = 0; i < heads.length; i++) {
+            for (int j = 0; j < d; j++) {
+                rows[i * d + j] = heads[i] * d + j;
+            }
+        }
+        return rows;
+    }
+
+    /** Rows (first axis) of a 1-D or 2-D array, on the host, exactly. */
+    static NDArray rows(NDArray a, int[] idx) {
+        Shape s = a.getShape();
+        long cols = s.dimension() == 1 ? 1 : s.get(1);
+        double[] src = host(a);
+        double[] dst = new double[Math.toIntExact(idx.length * cols)];
+        for (int i = 0; i < idx.length; i++) {
+            System.arraycopy(src, (int) (idx[i] * cols), dst, (int) (i * cols), (int) cols);
+        }
+        Shape ns = s.dimension() == 1 ? new Shape(idx.length) : new Shape(idx.length, cols);
+        return device(a, dst, ns);
+    }
+
+    /** Columns (second axis) of a 2-D array, on the host, exactly. */
+    static NDArray cols(NDArray a, int[] idx) {
+        long r = a.getShape().get(0);
+        long c = a.getShape().get(1);
+        double[] src = host(a);
+        double[] dst = new double[Math.toIntExact(r * idx.length)];
+        for (int i = 0; i < r; i++) {
+            for (int j = 0; j < idx.length; j++) {
+                dst[i * idx.length + j] = src[(int) (i * c + idx[j])];
+            }
+        }
+        return device(a, dst, new Shape(r, idx.length));
+    }
+
+    private static double[] host(NDArray a) {
+        if (a.getDataType() == DataType.FLOAT64) {
+            return a.toDoubleArray();
+        }
+        try (NDArray t = a.toType(DataType.FLOAT64, true)) {
+            return t.toDoubleArray();
+        }
+    }
+
+    /** A new array like {@code like} (same manager, device and dtype) holding {@code data}. */
+    private static NDArray device(NDArray like, double[] data, Shape shape) {
+        NDArray d = like.getManager().create(data, shape);
+        if (like.getDataType() == DataType.FLOAT64) {
+            return d;
+        }
+        try (d) {
+            return d.toType(like.getDataType(), true);
+        }
+    }
+}
