@@ -170,6 +170,40 @@ class TrainLoopTest {
         }
     }
 
+    @Test
+    void aCorruptCheckpointIsAClearErrorAndIsNotOverwritten() throws Exception {
+        ModelConfig c = tiny();
+        BatchSource data = memorise(8, 16, 5);
+        Path out = tmp.resolve("corrupt");
+        try (NDManager m = NDManager.newBaseManager()) {
+            new TrainLoop(c, Weights.random(c, m, 1, DataType.FLOAT32), config(2, 1), data, null,
+                    TrainLoop.languageModelling(c), out, null).run();
+        }
+        Path weights = out.resolve("checkpoint/model.safetensors");
+        Files.write(weights, new byte[] {1, 2, 3});
+        try (NDManager m = NDManager.newBaseManager()) {
+            Weights w = Weights.random(c, m, 1, DataType.FLOAT32);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new TrainLoop(c, w,
+                    config(4, 1), data, null, TrainLoop.languageModelling(c), out, null).run());
+            assertTrue(e.getMessage().contains("corrupt checkpoint") && e.getMessage().contains("checkpoint"),
+                    e.getMessage());
+        }
+        assertEquals(3, Files.size(weights), "the bad checkpoint is left for inspection, not overwritten");
+    }
+
+    @Test
+    void aSequenceLengthBeyondTheContextIsRefused() {
+        ModelConfig c = tiny(); // max_position_embeddings = 64
+        BatchSource data = memorise(8, 100, 5);
+        try (NDManager m = NDManager.newBaseManager()) {
+            Weights w = Weights.random(c, m, 1, DataType.FLOAT32);
+            TrainConfig tc = new TrainConfig(2, 2, 100, 1, 1e-3, 1e-4, 0, 0, 0.9, 0.95, 1e-8, 1, 0, 1, 0, 1);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new TrainLoop(c, w, tc,
+                    data, null, TrainLoop.languageModelling(c), tmp.resolve("ctx"), null));
+            assertTrue(e.getMessage().contains("max_position_embeddings = 64"), e.getMessage());
+        }
+    }
+
     static int liveArrays(NDManager m) {
         return ((ai.djl.ndarray.BaseNDManager) m).getManagedArrays().size();
     }
