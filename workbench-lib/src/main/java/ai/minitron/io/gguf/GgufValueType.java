@@ -1,0 +1,58 @@
+package ai.minitron.io.gguf;
+
+/**
+ * The types a GGUF metadata value can have ({@code enum gguf_type} in gguf.h), with the number the
+ * file stores for each. An {@link #ARRAY} holds elements of one other type (arrays of arrays are
+ * allowed by the format).
+ */
+public enum GgufValueType {
+    UINT8(0, 1),
+    INT8(1, 1),
+    UINT16(2, 2),
+    INT16(3, 2),
+    UINT32(4, 4),
+    INT32(5, 4),
+    FLOAT32(6, 4),
+    BOOL(7, 1),
+    STRING(8, -1),
+    ARRAY(9, -1),
+    UINT64(10, 8),
+    INT64(11, 8),
+    FLOAT64(12, 8);
+
+    private final int id;
+    private final int byteSize;
+
+    GgufValueType(int id, int byteSize) {
+        this.id = id;
+        this.byteSize = byteSize;
+    }
+
+    /** The number the file stores for this type. */
+    public int id() {
+        return id;
+    }
+
+    /** Bytes of one value, or -1 for the variable-length STRING and ARRAY. */
+    public int byteSize() {
+        return byteSize;
+    }
+
+    /** True for the eight integer types. */
+    public boolean isInteger() {
+        return switch (this) {
+            case UINT8, INT8, UINT16, INT16, UINT32, INT32, UINT64, INT64 -> true;
+            default -> false;
+        };
+    }
+
+    /** The type with this id, or null. */
+    public static GgufValueType fromId(int id) {
+        for (GgufValueType t : values()) {
+            if (t.id == id) {
+                return t;
+            }
+        }
+        return null;
+    }
+}
