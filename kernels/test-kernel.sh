@@ -52,6 +52,17 @@ jupyter nbconvert --to notebook --execute --ExecutePreprocessor.timeout=180 \
 echo "   executed in $((SECONDS - t0)) s"
 "$venv/bin/python" "$here/src/test/python/check_notebook.py" "$out/smoke.executed.ipynb"
 
+# ---- 3b. the walkthrough notebooks (notebooks/*.ipynb), headless: any cell error fails ---------------------------
+for nb in "$here"/../notebooks/*.ipynb; do
+  [[ -e "$nb" ]] || continue
+  name="$(basename "$nb" .ipynb)"
+  echo "== executing notebooks/$name.ipynb headless"
+  t0=$SECONDS
+  (cd "$(dirname "$nb")" && jupyter nbconvert --to notebook --execute --ExecutePreprocessor.timeout=600 \
+    --ExecutePreprocessor.kernel_name=java --output-dir "$out" --output "$name.executed.ipynb" "$nb")
+  echo "   executed in $((SECONDS - t0)) s"
+done
+
 # ---- 4. protocol -----------------------------------------------------------------------------------------------
 echo "== protocol checks"
 "$venv/bin/python" "$here/src/test/python/check_protocol.py" java
