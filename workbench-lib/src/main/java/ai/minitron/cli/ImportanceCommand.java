@@ -1,0 +1,234 @@
+package ai.minitron.cli;
+
+import ai.djl.ndarray.NDManager;
+import ai.minitron.data.CalibrationSet;
+import ai.minitron.data.Corpus;
+import ai.minitron.data.DataException;
+import ai.minitron.importance.ActivationPass;
+import ai.minitron.importance.ImportanceBenchmark;
+import ai.minitron.importance.ImportanceEstimator;
+import ai.minitron.importance.ImportanceResult;
+import ai.minitron.importance.ImportanceTable;
+import ai.minitron.importance.Metric;
+import ai.minitron.io.AtomicFiles;
+import ai.minitron.model.LanguageModel;
+import ai.minitron.tokenize.Tokenizer;
+import ai.minitron.viz.Charts;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code minitron importance}: step (1) of Minitron. Scores every head, neuron, embedding channel and
+ * layer of a checkpoint on a calibration set and writes importance.arrow, accumulators.arrow,
+ * agreement.arrow, stability.arrow, run.json and charts/ into OUT.
+ */
+@Command(name = "importance", description = "Score heads, MLP neurons, embedding channels and layers on a calibration set (Minitron step 1).")
+final class ImportanceCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, description = "Checkpoint directory.")
+    Path model;
+
+    @Option(names = "--data", required = true, description = "Calibration split: a corpus file, or a split name (train, validation, test) under data/corpus.")
+    String data;
+
+    @Option(names = "--samples", defaultValue = "1024", description = "Calibration samples N (default ${DEFAULT-VALUE}, the paper's).")
+    int samples;
+
+    @Option(names = "--seq-len", defaultValue = "256", description = "Tokens per sample L (default ${DEFAULT-VALUE}).")
+    int seqLen;
+
+    @Option(names = "--out", description = "Output directory (required unless --benchmark).")
+    Path out;
+
+    @Option(names = "--batch-size", defaultValue = "8", description = "Samples per forward pass (default ${DEFAULT-VALUE}); 1 for unbatched.")
+    int batchSize;
+
+    @Option(names = "--seed", defaultValue = "1234", description = "Seed of the calibration sample choice and the random baseline (default ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--metrics", split = ",", description = "Metrics to compute (default: all): activation, activation_channel, magnitude, random, taylor, wanda, block_importance, layer_drop, block_drop.")
+    List<String> metrics;
+
+    @Option(names = "--depth", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Run the loss-based depth scans (layer drop, block drop); --no-depth skips them (default: on).")
+    boolean depth;
+
+    @Option(names = "--block-k", split = ",", defaultValue = "2", description = "Block sizes of the contiguous block-drop scan (default ${DEFAULT-VALUE}).")
+    int[] blockK;
+
+    @Option(names = "--depth-samples", defaultValue = "0", description = "Samples for the depth scans and Taylor (default: all N).")
+    int depthSamples;
+
+    @Option(names = "--documents", description = "One document per sample (padded batches) instead of packed windows.")
+    boolean documents;
+
+    @Option(names = "--no-final-norm", description = "Leave the final norm out of the embedding-channel score (as NVIDIA ModelOpt does).")
+    boolean noFinalNorm;
+
+    @Option(names = "--stability-levels", defaultValue = "2", description = "Calibration-size halvings for stability.arrow (default ${DEFAULT-VALUE}: N/2, N/4).")
+    int stabilityLevels;
+
+    @Option(names = "--no-charts", description = "Do not render charts/.")
+    boolean noCharts;
+
+    @Option(names = "--tokenizer", description = "tokenizer.json to use instead of the checkpoint's.")
+    Path tokenizerPath;
+
+    @Option(names = "--benchmark", description = "Only time the importance pass against a plain forward pass over the same calibration set.")
+    boolean benchmark;
+
+    @Option(names = "--repeats", defaultValue = "3", description = "Timed repeats for --benchmark (default ${DEFAULT-VALUE}).")
+    int repeats;
+
+    @Override
+    public Integer call() throws Exception {
+        if (out == null && !benchmark) {
+            throw new IllegalArgumentException("--out DIR is required (or use --benchmark)");
+        }
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("--batch-size must be >= 1, got " + batchSize);
+        }
+        Path split = resolveSplit(data);
+        ImportanceEstimator.Options opts = options();
+        try (NDManager m = NDManager.newBaseManager(); LanguageModel lm = LanguageModel.load(model, m)) {
+            CalibrationSet cal = calibration(lm, split);
+            System.err.printf("calibration: %s%n", cal);
+            if (benchmark) {
+                ImportanceBenchmark.Result r = ImportanceBenchmark.run(lm.config(), lm.weights(), cal, batchSize, repeats);
+                System.out.print(r);
+                if (out != null) {
+                    Files.createDirectories(out);
+                    AtomicFiles.writeString(out.resolve("benchmark.json"), String.format(Locale.ROOT,
+                            "{\"forward_s\": %.4f, \"hidden_s\": %.4f, \"importance_s\": %.4f, \"tokens\": %d,"
+                                    + " \"repeats\": %d, \"tap_overhead\": %.4f, \"versus_forward\": %.4f,"
+                                    + " \"tokens_per_s\": %.1f}%n", r.forwardS(), r.hiddenS(), r.importanceS(),
+                            r.tokens(), r.repeats(), r.tapOverhead(), r.versusForward(), r.tokensPerSecond()));
+                }
+                return 0;
+            }
+            ImportanceResult res;
+            try (PhaseBars bars = new PhaseBars()) {
+                res = ImportanceEstimator.run(lm.config(), lm.weights(), cal, opts, model, bars);
+            }
+            List<Path> files = res.write(out);
+            if (!noCharts) {
+                files.addAll(Charts.report(res.table(), out.resolve("charts")));
+            }
+            ImportanceTable t = res.table();
+            System.out.printf("run %s: %,d rows (%s) from %d samples x %d tokens%n", t.runId(), t.table().rowCount(),
+                    String.join(", ", t.metrics()), cal.size(), cal.seqLen());
+            if (res.run().getAsJsonObject("results").has("baseline_loss")) {
+                System.out.printf("calibration loss %.4f (perplexity %.2f)%n",
+                        res.run().getAsJsonObject("results").get("baseline_loss").getAsDouble(),
+                        res.run().getAsJsonObject("results").get("baseline_perplexity").getAsDouble());
+            }
+            if (t.metrics().contains(Metric.BLOCK_IMPORTANCE.key())) {
+                System.out.println("layers by block importance (most important first): "
+                        + java.util.Arrays.toString(t.ranking("layer", -1)));
+            }
+            System.out.println("wrote " + files.size() + " files to " + out);
+        }
+        return 0;
+    }
+
+    private ImportanceEstimator.Options options() {
+        EnumSet<Metric> ms = EnumSet.noneOf(Metric.class);
+        if (metrics == null || metrics.isEmpty()) {
+            ms = EnumSet.allOf(Metric.class);
+        } else {
+            for (String s : metrics) {
+                try {
+                    ms.add(Metric.parse(s));
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("--metrics: " + e.getMessage());
+                }
+            }
+        }
+        if (!depth) {
+            ms.remove(Metric.LAYER_DROP);
+            ms.remove(Metric.BLOCK_DROP);
+        }
+        if (ms.isEmpty()) {
+            throw new IllegalArgumentException("--metrics: nothing to compute");
+        }
+        return ImportanceEstimator.Options.defaults().withMetrics(ms).withBatchSize(batchSize).withSeed(seed)
+                .withBlockK(blockK).withDepthSamples(depthSamples).withIncludeFinalNorm(!noFinalNorm)
+                .withStabilityLevels(stabilityLevels);
+    }
+
+    private CalibrationSet calibration(LanguageModel lm, Path split) {
+        Path tp = tokenizerPath != null ? tokenizerPath : lm.tokenizerJson();
+        if (tp == null) {
+            throw new IllegalArgumentException(model + ": no tokenizer.json in the checkpoint; pass --tokenizer");
+        }
+        try (Tokenizer tok = Tokenizer.load(tp)) {
+            if (tok.vocabSize() > lm.config().vocabSize()) {
+                throw new IllegalArgumentException(tp + ": tokenizer has " + tok.vocabSize()
+                        + " tokens but the model's vocab_size is " + lm.config().vocabSize());
+            }
+            int ctx = lm.config().maxPositionEmbeddings();
+            if (documents) {
+                ai.minitron.data.TokenDataset.checkSeqLen(seqLen, ctx);
+                return CalibrationSet.documents(Corpus.read(split).documents(), tok::encode, samples, seqLen, seed,
+                        split.toString());
+            }
+            return CalibrationSet.fromSplit(split, tok, samples, seqLen, seed, ctx);
+        }
+    }
+
+    /** A split file, or a split name looked up as data/corpus/NAME.txt from the working directory upwards. */
+    static Path resolveSplit(String data) {
+        Path p = Path.of(data);
+        if (Files.isRegularFile(p)) {
+            return p;
+        }
+        if (Files.isDirectory(p)) {
+            throw new DataException("--data " + data + ": is a directory; pass a split file (e.g. " + p.resolve("train.txt")
+                    + ") or a split name");
+        }
+        String name = data.endsWith(".txt") ? data : data + ".txt";
+        if (!name.contains("/")) {
+            for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
+                Path f = dir.resolve("data").resolve("corpus").resolve(name);
+                if (Files.isRegularFile(f)) {
+                    return f;
+                }
+            }
+        }
+        throw new DataException("--data " + data + ": no such split file (nor data/corpus/" + name
+                + " above the working directory)");
+    }
+
+    /** One progress bar per phase (activations, taylor, layer drop, ...). */
+    private static final class PhaseBars implements ActivationPass.Progress, AutoCloseable {
+        private String phase;
+        private ProgressBar bar;
+
+        @Override
+        public void update(String p, long done, long total) {
+            if (!p.equals(phase)) {
+                close();
+                phase = p;
+                bar = new ProgressBarBuilder().setTaskName(p).setInitialMax(total).setStyle(ProgressBarStyle.ASCII)
+                        .continuousUpdate().build();
+            }
+            bar.stepTo(done);
+        }
+
+        @Override
+        public void close() {
+            if (bar != null) {
+                bar.close();
+                bar = null;
+            }
+        }
+    }
+}

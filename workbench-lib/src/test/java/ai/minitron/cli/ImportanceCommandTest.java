@@ -1,0 +1,96 @@
+package ai.minitron.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.minitron.config.Architecture;
+import ai.minitron.config.ModelConfig;
+import ai.minitron.importance.ImportanceTable;
+import ai.minitron.io.TensorDType;
+import ai.minitron.model.LanguageModel;
+import ai.minitron.model.Weights;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code minitron importance} end to end on a small random model with the repository's tokenizer. */
+class ImportanceCommandTest {
+    static final Path TOKENIZER = Path.of("../data/tokenizer/tokenizer.json");
+    static final ModelConfig C = new ModelConfig(Architecture.LLAMA, 8192, 16, 24, 2, 4, 2, 8, 64, 10000.0, 1.0,
+            1e-5, "silu", true, false, false, "float32", null);
+
+    @TempDir
+    static Path tmp;
+
+    static Path model;
+
+    @BeforeAll
+    static void saveModel() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            Weights w = Weights.random(C, m, 3, DataType.FLOAT32);
+            model = tmp.resolve("model");
+            new LanguageModel(C, w, TOKENIZER, TensorDType.F32).save(model, TensorDType.F32);
+        }
+    }
+
+    @Test
+    void writesTablesProvenanceAndCharts() throws Exception {
+        Path out = tmp.resolve("run");
+        CliTest.Run r = CliTest.run("importance", "--model", model.toString(), "--data", "validation", "--samples", "8",
+                "--seq-len", "32", "--batch-size", "4", "--out", out.toString(), "--block-k", "1");
+        assertEquals(0, r.code(), r.err());
+        for (String f : new String[] {"importance.arrow", "accumulators.arrow", "agreement.arrow", "stability.arrow",
+                "run.json", "charts/heads_heatmap.png", "charts/heads_heatmap.svg", "charts/depth_curves.png"}) {
+            assertTrue(Files.isRegularFile(out.resolve(f)), f + " missing; stdout: " + r.out());
+        }
+        ImportanceTable t = ImportanceTable.load(out);
+        assertEquals(8, t.run().getAsJsonObject("calibration").get("samples").getAsInt());
+        assertTrue(t.run().getAsJsonObject("calibration").get("source").getAsString().endsWith("validation.txt"));
+        assertEquals(4, t.best().ranking("heads", 1).length);
+        assertTrue(r.out().contains("calibration loss"), r.out());
+    }
+
+    @Test
+    void choosesMetricsAndSkipsDepth() {
+        Path out = tmp.resolve("run2");
+        CliTest.Run r = CliTest.run("importance", "--model", model.toString(), "--data", "../data/corpus/test.txt",
+                "--samples", "4", "--seq-len", "16", "--out", out.toString(), "--metrics", "activation,magnitude",
+                "--no-depth", "--no-charts", "--batch-size", "1");
+        assertEquals(0, r.code(), r.err());
+        assertEquals(java.util.List.of("activation", "magnitude"), ImportanceTable.load(out).metrics());
+        assertTrue(!Files.exists(out.resolve("charts")));
+    }
+
+    @Test
+    void badInputFailsWithOneClearLine() throws Exception {
+        CliTest.Run r = CliTest.run("importance", "--model", model.toString(), "--data", "validation", "--samples",
+                "100000", "--seq-len", "32", "--out", tmp.resolve("x").toString());
+        assertEquals(1, r.code());
+        assertTrue(r.err().startsWith("error: ") && r.err().contains("gives only"), r.err());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+
+        r = CliTest.run("importance", "--model", model.toString(), "--data", "validation", "--seq-len", "128",
+                "--samples", "2", "--out", tmp.resolve("y").toString());
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("exceeds the model context of 64"), r.err());
+
+        Path empty = Files.createFile(tmp.resolve("empty.txt"));
+        r = CliTest.run("importance", "--model", model.toString(), "--data", empty.toString(), "--samples", "2",
+                "--seq-len", "8", "--out", tmp.resolve("z").toString());
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("empty"), r.err());
+
+        r = CliTest.run("importance", "--model", model.toString(), "--data", "no-such-split", "--out", "q");
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("no such split file"), r.err());
+
+        r = CliTest.run("importance", "--model", model.toString(), "--data", "validation", "--metrics", "vibes",
+                "--out", "q");
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("unknown metric 'vibes'"), r.err());
+    }
+}
