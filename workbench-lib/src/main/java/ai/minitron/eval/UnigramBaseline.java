@@ -31,4 +31,18 @@ public final class UnigramBaseline {
         }
         return nll / (tokens.length - 1);
     }
+
+    /** Total NLL of tokens[from..]: the unigram's score of exactly the tokens a protocol scored. */
+    public double totalNll(long[] tokens, int from) {
+        double nll = 0;
+        for (int i = from; i < tokens.length; i++) {
+            nll -= logProb[(int) tokens[i]];
+        }
+        return nll;
+    }
+
+    /** log p(token) under the unigram. */
+    public double logProb(long token) {
+        return logProb[(int) token];
+    }
 }

@@ -1,0 +1,247 @@
+package ai.minitron.eval;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
+import ai.minitron.config.ModelConfig;
+import ai.minitron.model.DecoderLM;
+import ai.minitron.model.LmLoss;
+import ai.minitron.model.Weights;
+import ai.minitron.tap.Taps;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.function.IntConsumer;
+
+/**
+ * Batched log-likelihood scoring, the one primitive every evaluation protocol here is built on
+ * (lm-evaluation-harness calls it {@code loglikelihood}).
+ *
+ * <p>A {@link Request} is a token sequence {@code x[0..n)} and the index {@code from} of the first
+ * token to score: the model reads {@code x[0..n-1)} and we sum {@code log p(x[i] | x[0..i))} for
+ * {@code i} in {@code [from, n)}. Rows of different lengths share a forward pass: they are sorted by
+ * length (longest first, as lm-eval does, so a batch wastes little padding), right-padded to the
+ * longest row of the batch with an attention mask, and results are returned in request order.
+ * Right padding cannot change a real token's logits (attention is causal and padding keys are
+ * masked; positions are {@code 0..len-1} for every row), so batched results equal one-by-one
+ * scoring up to float32 summation order (tests: within 1e-5). The output layer runs only at the
+ * positions that are scored. One {@code NDScope} per forward pass.
+ */
+public final class TokenScorer {
+    private TokenScorer() {}
+
+    /**
+     * @param tokens the whole sequence, context then continuation
+     * @param from index in {@code tokens} of the first scored token, 1 <= from < tokens.length
+     */
+    public record Request(long[] tokens, int from) {
+        public Request {
+            if (tokens.length < 2) {
+                throw new IllegalArgumentException("a scoring request needs at least 2 tokens, got " + tokens.length);
+            }
+            if (from < 1 || from >= tokens.length) {
+                throw new IllegalArgumentException("first scored token " + from + " outside [1, " + tokens.length + ")");
+            }
+        }
+
+        /** Tokens the model reads: {@code tokens.length - 1}. */
+        public int inputLength() {
+            return tokens.length - 1;
+        }
+
+        /** Number of scored tokens. */
+        public int scored() {
+            return tokens.length - from;
+        }
+
+        /**
+         * Context then continuation, both already encoded, scoring the continuation; when the two
+         * do not fit the model's window of {@code maxInput} tokens the context is cut from the left
+         * (lm-eval: {@code (context + continuation)[-(max_length + 1):][:-1]}).
+         */
+        public static Request of(long[] context, long[] continuation, int maxInput) {
+            if (context.length == 0) {
+                throw new IllegalArgumentException("empty context: prefix it with the end-of-text token (as lm-eval does)");
+            }
+            if (continuation.length == 0) {
+                throw new IllegalArgumentException("empty continuation: nothing to score");
+            }
+            if (continuation.length > maxInput) {
+                throw new IllegalArgumentException("continuation of " + continuation.length
+                        + " tokens does not fit the model's context of " + maxInput + " tokens");
+            }
+            int keepCtx = Math.min(context.length, maxInput + 1 - continuation.length);
+            long[] all = new long[keepCtx + continuation.length]; // [ctx tail | continuation]
+            System.arraycopy(context, context.length - keepCtx, all, 0, keepCtx);
+            System.arraycopy(continuation, 0, all, keepCtx, continuation.length);
+            return new Request(all, keepCtx);
+        }
+    }
+
+    /**
+     * @param logLikelihood sum of log-probabilities of the scored tokens (nats, <= 0)
+     * @param tokens number of scored tokens
+     * @param greedy true when every scored token is the argmax of its distribution (lm-eval's {@code is_greedy})
+     */
+    public record Score(double logLikelihood, int tokens, boolean greedy) {
+        public double nll() {
+            return -logLikelihood;
+        }
+    }
+
+    /** One-by-one scoring (batch size 1): the reference the batched path is tested against. */
+    public static List<Score> scoreEach(ModelConfig c, Weights w, NDManager m, List<Request> requests) {
+        return score(c, w, m, requests, 1, null);
+    }
+
+    /**
+     * Scores every request, {@code batchSize} rows per forward pass.
+     *
+     * @param onRows called after each batch with the number of rows done so far (progress), or null
+     * @return one score per request, in request order
+     */
+    public static List<Score> score(ModelConfig c, Weights w, NDManager m, List<Request> requests, int batchSize,
+            IntConsumer onRows) {
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
+        }
+        for (Request r : requests) {
+            if (r.inputLength() > c.maxPositionEmbeddings()) {
+                throw new IllegalArgumentException("a scoring row reads " + r.inputLength()
+                        + " tokens, beyond the model's context (max_position_embeddings = " + c.maxPositionEmbeddings() + ")");
+            }
+        }
+        Integer[] order = new Integer[requests.size()];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        // longest first; ties keep request order, so the batching is deterministic
+        Arrays.sort(order, Comparator.comparingInt((Integer i) -> -requests.get(i).inputLength()));
+        Score[] out = new Score[requests.size()];
+        int done = 0;
+        for (int start = 0; start < order.length; start += batchSize) {
+            int n = Math.min(batchSize, order.length - start);
+            List<Request> batch = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                batch.add(requests.get(order[start + i]));
+            }
+            Score[] s = scoreBatch(c, w, m, batch);
+            for (int i = 0; i < n; i++) {
+                out[order[start + i]] = s[i];
+            }
+            done += n;
+            if (onRows != null) {
+                onRows.accept(done);
+            }
+        }
+        return Arrays.asList(out);
+    }
+
+    /** One forward pass over right-padded rows. */
+    private static Score[] scoreBatch(ModelConfig c, Weights w, NDManager m, List<Request> batch) {
+        int b = batch.size();
+        int t = 0;
+        for (Request r : batch) {
+            t = Math.max(t, r.inputLength());
+        }
+        long[][] in = new long[b][t];  // [B, T] right-padded with token 0 (masked)
+        long[][] tg = new long[b][t];  // [B, T] next tokens (0 under padding, never read)
+        long[][] mask = new long[b][t];
+        for (int i = 0; i < b; i++) {
+            long[] x = batch.get(i).tokens();
+            int len = x.length - 1;
+            System.arraycopy(x, 0, in[i], 0, len);
+            System.arraycopy(x, 1, tg[i], 0, len);
+            Arrays.fill(mask[i], 0, len, 1L);
+        }
+        // the positions whose prediction is scored: row i, input positions from-1 .. len-1
+        int n = 0;
+        for (Request r : batch) {
+            n += r.scored();
+        }
+        long[] rows = new long[n];   // flat index i * t + j into [B*T]
+        long[] picked = new long[n]; // the scored token at each
+        int k = 0;
+        for (int i = 0; i < b; i++) {
+            Request r = batch.get(i);
+            for (int j = r.from() - 1; j < r.inputLength(); j++) {
+                rows[k] = (long) i * t + j;
+                picked[k++] = tg[i][j];
+            }
+        }
+        float[] logp;
+        boolean[] argmaxHit;
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            NDArray attn = b == 1 ? null : m.create(mask); // a single row has no padding
+            NDArray logits = logitsAt(c, w, m.create(in), attn, m.create(rows)); // [N, V]
+            NDArray targets = m.create(picked).reshape(1, n); // [1, N]
+            logp = LmLoss.tokenNll(logits.expandDims(0), targets).neg().toType(DataType.FLOAT32, false).toFloatArray(); // [N]
+            argmaxHit = logits.argMax(-1).eq(targets.reshape(n)).toBooleanArray(); // [N]
+        }
+        Score[] out = new Score[b];
+        int at = 0;
+        for (int i = 0; i < b; i++) {
+            Request r = batch.get(i);
+            double ll = 0;
+            boolean greedy = true;
+            for (int j = 0; j < r.scored(); j++, at++) {
+                ll += logp[at];
+                greedy &= argmaxHit[at];
+            }
+            out[i] = new Score(ll, r.scored(), greedy);
+        }
+        return out;
+    }
+
+    /**
+     * The greedy next token after each prefix: argmax of the model's distribution at the prefix's
+     * last position, all prefixes in one right-padded forward pass.
+     *
+     * @param prefixes rows of 1..max_position_embeddings tokens
+     * @return [rows] argmax token ids
+     */
+    public static long[] greedyNext(ModelConfig c, Weights w, NDManager m, List<long[]> prefixes) {
+        int b = prefixes.size();
+        int t = 0;
+        for (long[] p : prefixes) {
+            if (p.length < 1 || p.length > c.maxPositionEmbeddings()) {
+                throw new IllegalArgumentException("prefix of " + p.length + " tokens outside [1, max_position_embeddings = "
+                        + c.maxPositionEmbeddings() + "]");
+            }
+            t = Math.max(t, p.length);
+        }
+        long[][] in = new long[b][t];
+        long[][] mask = new long[b][t];
+        for (int i = 0; i < b; i++) {
+            System.arraycopy(prefixes.get(i), 0, in[i], 0, prefixes.get(i).length);
+            Arrays.fill(mask[i], 0, prefixes.get(i).length, 1L);
+        }
+        long[] last = new long[b];
+        for (int i = 0; i < b; i++) {
+            last[i] = (long) i * t + prefixes.get(i).length - 1;
+        }
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            NDArray attn = b == 1 ? null : m.create(mask);
+            NDArray logits = logitsAt(c, w, m.create(in), attn, m.create(last)); // [B, V]
+            return logits.argMax(-1).toType(DataType.INT64, false).toLongArray();
+        }
+    }
+
+    /**
+     * Logits [N, V] at N flat positions ({@code row * T + position}) of a [B, T] batch: the decoder
+     * runs on every position, the output layer only on those we read (it is a large part of a small
+     * model's cost). Same numbers as {@link DecoderLM#forward} at those positions.
+     */
+    static NDArray logitsAt(ModelConfig c, Weights w, NDArray ids, NDArray attentionMask, NDArray flatPositions) {
+        NDArray x = DecoderLM.hiddenStates(c, w, ids, attentionMask, null, Taps.NONE); // [B,T,H]
+        long h = x.getShape().get(2);
+        NDArray idx = flatPositions.reshape(-1, 1).repeat(1, h); // [N,H]
+        NDArray rows = x.reshape(-1, h).gather(idx, 0); // [N,H]
+        NDArray head = c.tieWordEmbeddings() ? w.get("model.embed_tokens.weight") : w.get("lm_head.weight");
+        return Weights.linear(rows, head, null); // [N,V]
+    }
+}
