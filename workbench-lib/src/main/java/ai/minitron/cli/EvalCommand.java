@@ -71,15 +71,7 @@ final class EvalCommand implements Callable<Integer> {
         }
         Corpus corpus = Corpus.read(text);
         try (NDManager m = NDManager.newBaseManager(); LanguageModel lm = LanguageModel.load(model, m)) {
-            Path tp = tokenizerPath != null ? tokenizerPath : lm.tokenizerJson();
-            if (tp == null) {
-                throw new IllegalArgumentException(model + ": no tokenizer.json in the checkpoint; pass --tokenizer");
-            }
-            try (Tokenizer tok = Tokenizer.load(tp)) {
-                if (tok.vocabSize() > lm.config().vocabSize()) {
-                    throw new IllegalArgumentException(tp + ": tokenizer has " + tok.vocabSize()
-                            + " tokens but the model's vocab_size is " + lm.config().vocabSize());
-                }
+            try (Tokenizer tok = lm.openTokenizer(tokenizerPath)) {
                 UnigramBaseline unigram = unigramFrom == null ? null
                         : new UnigramBaseline(encodeDocuments(Corpus.read(unigramFrom), tok), lm.config().vocabSize());
                 List<EvalRecord> records = protocol.equals("document")

@@ -62,15 +62,7 @@ final class EvalTasksCommand implements Callable<Integer> {
         }
         List<EvalRecord> records = new ArrayList<>();
         try (NDManager m = NDManager.newBaseManager(); LanguageModel lm = LanguageModel.load(model, m)) {
-            Path tp = tokenizerPath != null ? tokenizerPath : lm.tokenizerJson();
-            if (tp == null) {
-                throw new IllegalArgumentException(model + ": no tokenizer.json in the checkpoint; pass --tokenizer");
-            }
-            try (Tokenizer tok = Tokenizer.load(tp)) {
-                if (tok.vocabSize() > lm.config().vocabSize()) {
-                    throw new IllegalArgumentException(tp + ": tokenizer has " + tok.vocabSize()
-                            + " tokens but the model's vocab_size is " + lm.config().vocabSize());
-                }
+            try (Tokenizer tok = lm.openTokenizer(tokenizerPath)) {
                 System.out.println("model        " + model);
                 for (TaskFile.Task t : parsed) {
                     System.out.println();

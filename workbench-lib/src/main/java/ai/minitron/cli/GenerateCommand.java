@@ -248,10 +248,6 @@ final class GenerateCommand implements Callable<Integer> {
     }
 
     private Tokenizer tokenizer(LanguageModel lm, Path dir) {
-        Path tp = tokenizerPath != null ? tokenizerPath : lm.tokenizerJson();
-        if (tp == null) {
-            throw new IllegalArgumentException(dir + ": no tokenizer.json in the checkpoint; pass --tokenizer");
-        }
-        return Tokenizer.load(tp);
+        return lm.openTokenizer(tokenizerPath);
     }
 }

@@ -165,15 +165,7 @@ final class ImportanceCommand implements Callable<Integer> {
     }
 
     private CalibrationSet calibration(LanguageModel lm, Path split) {
-        Path tp = tokenizerPath != null ? tokenizerPath : lm.tokenizerJson();
-        if (tp == null) {
-            throw new IllegalArgumentException(model + ": no tokenizer.json in the checkpoint; pass --tokenizer");
-        }
-        try (Tokenizer tok = Tokenizer.load(tp)) {
-            if (tok.vocabSize() > lm.config().vocabSize()) {
-                throw new IllegalArgumentException(tp + ": tokenizer has " + tok.vocabSize()
-                        + " tokens but the model's vocab_size is " + lm.config().vocabSize());
-            }
+        try (Tokenizer tok = lm.openTokenizer(tokenizerPath)) {
             int ctx = lm.config().maxPositionEmbeddings();
             if (documents) {
                 ai.minitron.data.TokenDataset.checkSeqLen(seqLen, ctx);

@@ -29,10 +29,7 @@ public final class Evaluator {
     private final List<EvalRecord> records = new ArrayList<>();
 
     public Evaluator(LanguageModel lm, Tokenizer tok, NDManager m) {
-        if (tok.vocabSize() > lm.config().vocabSize()) {
-            throw new IllegalArgumentException(tok.path() + ": tokenizer has " + tok.vocabSize()
-                    + " tokens but the model's vocab_size is " + lm.config().vocabSize());
-        }
+        lm.checkVocab(tok);
         this.lm = lm;
         this.tok = tok;
         this.m = m;

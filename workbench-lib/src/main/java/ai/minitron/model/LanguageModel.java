@@ -8,6 +8,7 @@ import ai.minitron.io.AtomicFiles;
 import ai.minitron.io.HostTensor;
 import ai.minitron.io.SafeTensors;
 import ai.minitron.io.TensorDType;
+import ai.minitron.tokenize.Tokenizer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -29,12 +30,48 @@ public final class LanguageModel implements AutoCloseable {
     private final Weights weights;
     private final Path tokenizerJson;
     private final TensorDType storageDtype;
+    private final Path source; // the directory it was loaded from, or null
 
     public LanguageModel(ModelConfig config, Weights weights, Path tokenizerJson, TensorDType storageDtype) {
+        this(config, weights, tokenizerJson, storageDtype, null);
+    }
+
+    private LanguageModel(ModelConfig config, Weights weights, Path tokenizerJson, TensorDType storageDtype, Path source) {
+        this.source = source;
         this.config = config;
         this.weights = weights;
         this.tokenizerJson = tokenizerJson;
         this.storageDtype = storageDtype;
+    }
+
+    /**
+     * Opens the tokenizer for this model: {@code override} when given, else the checkpoint's own
+     * {@code tokenizer.json}. Throws when there is none, or when the tokenizer has more tokens than the
+     * model's {@code vocab_size} (ids past the embedding would fail deep inside the forward).
+     */
+    public Tokenizer openTokenizer(Path override) {
+        Path tp = override != null ? override : tokenizerJson;
+        if (tp == null) {
+            throw new IllegalArgumentException((source != null ? source + ": " : "")
+                    + "no tokenizer.json in the checkpoint; pass a tokenizer (--tokenizer)");
+        }
+        Tokenizer tok = Tokenizer.load(tp);
+        try {
+            checkVocab(tok);
+        } catch (IllegalArgumentException e) {
+            tok.close();
+            throw e;
+        }
+        return tok;
+    }
+
+    /** Throws when {@code tok} has ids the model cannot embed (more tokens than {@code vocab_size}). */
+    public void checkVocab(Tokenizer tok) {
+        if (tok.vocabSize() > config.vocabSize()) {
+            String name = tok.path() != null ? tok.path().toString() : "tokenizer";
+            throw new IllegalArgumentException(name + ": tokenizer has " + tok.vocabSize()
+                    + " tokens but the model's vocab_size is " + config.vocabSize());
+        }
     }
 
     /** Loads a checkpoint directory in float32 on the manager's device. */
@@ -62,7 +99,7 @@ public final class LanguageModel implements AutoCloseable {
         TensorDType storage = host.values().stream().map(HostTensor::dtype).findFirst().orElse(TensorDType.F32);
         Weights w = Weights.fromHost(config, host, manager, dtype, dir.toString());
         Path tok = dir.resolve("tokenizer.json");
-        return new LanguageModel(config, w, Files.isRegularFile(tok) ? tok : null, storage);
+        return new LanguageModel(config, w, Files.isRegularFile(tok) ? tok : null, storage, dir);
     }
 
     /**
