@@ -1,0 +1,133 @@
+// Shared setup of the walkthrough notebooks (02-06), loaded by each with `%load walkthrough.jsh`.
+//
+// The notebooks share state through ONE output folder and ONE budget, both read from the environment:
+//   MINITRON_OUT     the output folder (default: runs/walkthrough at the repository root)
+//   MINITRON_BUDGET  test (tiny: what `mvn -B verify` runs) or walkthrough (the main job; the default)
+// Each notebook also runs on its own: what it needs from an earlier notebook (the importance run, the
+// width-pruned student) is loaded from OUT when present and computed here when absent.
+
+import ai.minitron.data.*;
+import ai.minitron.distill.*;
+import ai.minitron.eval.*;
+import ai.minitron.generate.*;
+import ai.minitron.importance.*;
+import ai.minitron.prune.*;
+import ai.minitron.stats.*;
+import ai.minitron.tokenize.*;
+import ai.minitron.train.*;
+import ai.minitron.viz.*;
+
+/**
+ * How much work each step does. calibration*: the importance calibration set (N packed samples of L tokens
+ * from the training split); depthSamples: samples of the loss-based depth scans and Taylor; evalTokens and
+ * evalSeqLen: the zero-shot validation stream (non-overlapping windows); distill*: the distillation run.
+ */
+record Budget(String name, int calibrationSamples, int calibrationSeqLen, int depthSamples, int evalTokens,
+        int evalSeqLen, int distillSteps, int distillBatch, int distillSeqLen, int evalEvery, int evalBatches,
+        int generateTokens, int taskItems) {
+    static Budget of(String name) {
+        // (a classic switch: JShell 17's snippet analysis does not accept a switch expression here)
+        switch (name) {
+            case "test": return new Budget("test", 4, 32, 2, 128, 32, 4, 2, 32, 2, 1, 8, 4);
+            case "walkthrough": return new Budget("walkthrough", 128, 128, 32, 8192, 128, 200, 8, 128, 20, 4, 40, 100);
+            default: throw new IllegalArgumentException("MINITRON_BUDGET=" + name + ": expected test or walkthrough");
+        }
+    }
+}
+
+Budget BUDGET = Budget.of(System.getenv().getOrDefault("MINITRON_BUDGET", "walkthrough"));
+Path ROOT = Path.of("..").toAbsolutePath().normalize();           // the notebooks run with cwd = notebooks/
+Path TEACHER = ROOT.resolve("data/teacher");
+Path CORPUS = ROOT.resolve("data/corpus");
+Path OUT = Path.of(System.getenv().getOrDefault("MINITRON_OUT", ROOT.resolve("runs/walkthrough").toString()))
+        .toAbsolutePath().normalize();
+Path IMPORTANCE_DIR = OUT.resolve("importance");      // 02: importance.arrow, agreement.arrow, ..., charts/
+Path WIDTH_DIR = OUT.resolve("width");                // 03: width_steps.arrow and the width-pruned student
+Path DEPTH_DIR = OUT.resolve("depth");                // 04: depth_choices.arrow
+Path SEARCH_DIR = OUT.resolve("search");              // 05: candidates and their ranking
+Path DISTILL_DIR = OUT.resolve("distill");            // 06: checkpoint/, metrics.arrow, distill_metrics.arrow
+Path STUDENT_DIR = OUT.resolve("student");            // 06: the exported distilled student (+ model card)
+Files.createDirectories(OUT);
+
+/** Minitron's width target for the walkthrough: half the MLP, half the query heads, 3/4 of the embedding channels. */
+PrunePlan WIDTH_TARGET = PrunePlan.keepAll().withMlp(352).withHeadsPerGroup(2).withHidden(192);
+
+/** A phase progress that rewrites one live output line ("activations 12/64") and prints each phase once it ends. */
+ActivationPass.Progress liveProgress(DisplayHandle h) {
+    long[] last = {0};
+    return (phase, done, total) -> {
+        long now = System.nanoTime();
+        if (done == total || now - last[0] > 250_000_000L) {
+            last[0] = now;
+            h.update(String.format("%s: %d/%d", phase, done, total));
+        }
+    };
+}
+
+/** The importance calibration set of the budget: N packed samples of L tokens from the training split, seeded. */
+CalibrationSet calibration(LanguageModel lm) {
+    try (Tokenizer tok = lm.openTokenizer(null)) {
+        return CalibrationSet.fromSplit(CORPUS.resolve("train.txt"), tok, BUDGET.calibrationSamples(),
+                BUDGET.calibrationSeqLen(), 1234, lm.config().maxPositionEmbeddings());
+    }
+}
+
+/** Every metric, depth scans on the budget's first samples, blocks of 2 layers. */
+ImportanceEstimator.Options importanceOptions() {
+    return ImportanceEstimator.Options.defaults().withBatchSize(8).withDepthSamples(BUDGET.depthSamples()).withBlockK(2);
+}
+
+/** Notebook 02's importance run from OUT, or (standalone) computed now and written there. */
+ImportanceTable importance(LanguageModel teacher) {
+    if (!Files.exists(IMPORTANCE_DIR.resolve(ImportanceTable.FILE))) {
+        System.out.println("no importance run in " + IMPORTANCE_DIR + ": computing it (notebook 02 does this step by step)");
+        ImportanceResult r = ImportanceEstimator.run(teacher.config(), teacher.weights(), calibration(teacher),
+                importanceOptions(), TEACHER, null);
+        r.write(IMPORTANCE_DIR);
+    }
+    return ImportanceTable.load(IMPORTANCE_DIR);
+}
+
+/** Any importance view as the pruner's scores: width axes from {@code width}, layers from {@code depth} (may be null). */
+UnitScores scores(ImportanceTable.View width, ImportanceTable.View depth) {
+    return new UnitScores() {
+        public double[] hidden() { return width.hidden(); }
+        public double[] heads(int layer) { return width.heads(layer); }
+        public double[] mlp(int layer) { return width.mlp(layer); }
+        public double[] layers() { return depth == null ? new double[0] : depth.layers(); }
+        public String runId() { return width.runId() + (depth == null ? "" : " + " + depth.runId()); }
+    };
+}
+
+/** The first evalTokens tokens of the validation split (documents joined by end-of-text): the zero-shot yardstick. */
+long[] validationTokens(Tokenizer tok) {
+    long[] all = Evaluator.stream(Corpus.read(CORPUS.resolve("validation.txt")), tok);
+    return Arrays.copyOf(all, Math.min(all.length, BUDGET.evalTokens() + 1));
+}
+
+/** Zero-shot validation loss: token protocol, non-overlapping windows of evalSeqLen predicted tokens. */
+Perplexity.Result zeroShot(ModelConfig c, Weights w, long[] valTokens) {
+    return Perplexity.windowed(c, w, w.manager(), valTokens, BUDGET.evalSeqLen(), 8, null);
+}
+
+/** Writes a pruned child of the teacher as a Hugging Face checkpoint with its pruning.json (plan, scores, kept units). */
+void exportPruned(Path dir, LanguageModel parent, PrunePlan plan, UnitScores s, Pruner.Pruned p) {
+    new LanguageModel(p.config(), p.weights(), parent.tokenizerJson(), TensorDType.F32).save(dir, TensorDType.F32);
+    PruningRecord.write(dir, parent.config(), p.config(), plan, p.keep(), s.runId(), TEACHER.toString());
+}
+
+/** Notebook 03's width-pruned student from OUT, or (standalone) pruned now from the teacher by the paper's best metric. */
+Path widthPrunedStudent(LanguageModel teacher) {
+    Path dir = WIDTH_DIR.resolve("student");
+    if (!Files.exists(dir.resolve("config.json"))) {
+        System.out.println("no width-pruned student in " + dir + ": pruning the teacher to " + WIDTH_TARGET);
+        ImportanceTable imp = importance(teacher);
+        UnitScores s = scores(imp.best(), null);
+        Pruner.Pruned p = Pruner.apply(teacher.config(), teacher.weights(), Pruner.select(teacher.config(), WIDTH_TARGET, s));
+        exportPruned(dir, teacher, WIDTH_TARGET, s, p);
+        p.weights().close();
+    }
+    return dir;
+}
+
+String.format("budget %s, output %s", BUDGET.name(), OUT)
