@@ -2,9 +2,12 @@
 # End-to-end check of the Java kernel with a real Jupyter:
 #   1. a throwaway venv with the pinned kernels/requirements-jupyter.txt (created if missing);
 #   2. kernels/install.sh --prefix VENV (builds the kernel, installs kernel "java" into the venv);
+#   (1 and 2 live in kernels/jupyter-env.sh, shared with the walkthrough, tools/walkthrough.sh)
 #   3. `jupyter nbconvert --execute` of kernels/src/test/notebooks/smoke.ipynb, headless, and a check of
 #      every cell's outputs (compute, state, Tablesaw HTML, streamed display updates, DJL, PNG, magics,
 #      a clear compile error, recovery);
+#   3b. the walkthrough notebooks (notebooks/*.ipynb): committed without outputs (checked), then executed
+#      headless with MINITRON_BUDGET=test and a temporary MINITRON_OUT (kernels/run_notebooks.py);
 #   4. protocol checks: interrupt, completion, inspection, is_complete.
 # Fails (non-zero) if a cell errors unexpectedly or an expected output is missing.
 #
@@ -16,29 +19,13 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 default_venv=/work/venv-jupyter
 [[ -d /work && -w /work ]] || default_venv="${TMPDIR:-/tmp}/minitron-venv-jupyter"
 venv="${VENV:-$default_venv}"
-python="${PYTHON:-python3}"
-req="$here/requirements-jupyter.txt"
 t_start=$SECONDS
 
-# ---- 1. venv ---------------------------------------------------------------------------------------------------
-stamp="$venv/.minitron-requirements"
-if [[ ! -x "$venv/bin/python" ]] || ! cmp -s "$req" "$stamp"; then
-  echo "== creating venv $venv"
-  "$python" -m venv "$venv"
-  "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$req"
-  cp "$req" "$stamp"
-fi
-export PATH="$venv/bin:$PATH"
-# Keep the user's own Jupyter config and kernels out of the test: only the venv's.
-export JUPYTER_PATH="$venv/share/jupyter" JUPYTER_DATA_DIR="$venv/share/jupyter" JUPYTER_CONFIG_DIR="$venv/etc/jupyter"
-export JUPYTER_PLATFORM_DIRS=1 JUPYTER_RUNTIME_DIR="${TMPDIR:-/tmp}/minitron-jupyter-runtime-$$"
-
-# ---- 2. install ------------------------------------------------------------------------------------------------
-echo "== installing the kernel into $venv"
-install_args=(--prefix "$venv")
-[[ "${SKIP_BUILD:-0}" == 1 ]] && install_args+=(--skip-build)
-"$here/install.sh" "${install_args[@]}"
-jupyter kernelspec list | grep -q '^ *java ' || { echo "kernel 'java' not listed by jupyter kernelspec list" >&2; exit 1; }
+# ---- 1. venv, 2. install (kernels/jupyter-env.sh: shared with tools/walkthrough.sh) ----------------------------
+# shellcheck source=jupyter-env.sh
+source "$here/jupyter-env.sh"
+jupyter_venv "$venv"
+if [[ "${SKIP_BUILD:-0}" == 1 ]]; then jupyter_install_kernel --skip-build; else jupyter_install_kernel; fi
 
 # ---- 3. notebook -----------------------------------------------------------------------------------------------
 out="$(mktemp -d)"
@@ -52,16 +39,17 @@ jupyter nbconvert --to notebook --execute --ExecutePreprocessor.timeout=180 \
 echo "   executed in $((SECONDS - t0)) s"
 "$venv/bin/python" "$here/src/test/python/check_notebook.py" "$out/smoke.executed.ipynb"
 
-# ---- 3b. the walkthrough notebooks (notebooks/*.ipynb), headless: any cell error fails ---------------------------
-for nb in "$here"/../notebooks/*.ipynb; do
-  [[ -e "$nb" ]] || continue
-  name="$(basename "$nb" .ipynb)"
-  echo "== executing notebooks/$name.ipynb headless"
-  t0=$SECONDS
-  (cd "$(dirname "$nb")" && jupyter nbconvert --to notebook --execute --ExecutePreprocessor.timeout=600 \
-    --ExecutePreprocessor.kernel_name=java --output-dir "$out" --output "$name.executed.ipynb" "$nb")
-  echo "   executed in $((SECONDS - t0)) s"
-done
+# ---- 3b. the walkthrough notebooks (notebooks/*.ipynb) -----------------------------------------------------------
+# Committed without outputs; executed headless with the tiny `test` budget into a temporary output folder; any cell
+# error fails. kernels/run_notebooks.py echoes their progress and prints each notebook's time.
+notebooks=("$here"/../notebooks/*.ipynb)
+if [[ -e "${notebooks[0]}" ]]; then
+  echo "== checking that the committed notebooks hold no outputs"
+  "$JUPYTER_VENV/bin/python" "$here/run_notebooks.py" --check-stripped "${notebooks[@]}"
+  echo "== executing ${#notebooks[@]} notebooks headless (MINITRON_BUDGET=test)"
+  MINITRON_BUDGET=test MINITRON_OUT="$out/walkthrough" \
+    "$JUPYTER_VENV/bin/python" "$here/run_notebooks.py" --timeout 600 --out-dir "$out/notebooks" "${notebooks[@]}"
+fi
 
 # ---- 4. protocol -----------------------------------------------------------------------------------------------
 echo "== protocol checks"

@@ -1,7 +1,7 @@
 // Shared setup of the walkthrough notebooks (02-06), loaded by each with `%load walkthrough.jsh`.
 //
 // The notebooks share state through ONE output folder and ONE budget, both read from the environment:
-//   MINITRON_OUT     the output folder (default: runs/walkthrough at the repository root)
+//   MINITRON_OUT     the output folder (default: runs/BUDGET at the repository root)
 //   MINITRON_BUDGET  test (tiny: what `mvn -B verify` runs) or walkthrough (the main job; the default)
 // Each notebook also runs on its own: what it needs from an earlier notebook (the importance run, the
 // width-pruned student) is loaded from OUT when present and computed here when absent.
@@ -39,7 +39,7 @@ Budget BUDGET = Budget.of(System.getenv().getOrDefault("MINITRON_BUDGET", "walkt
 Path ROOT = Path.of("..").toAbsolutePath().normalize();           // the notebooks run with cwd = notebooks/
 Path TEACHER = ROOT.resolve("data/teacher");
 Path CORPUS = ROOT.resolve("data/corpus");
-Path OUT = Path.of(System.getenv().getOrDefault("MINITRON_OUT", ROOT.resolve("runs/walkthrough").toString()))
+Path OUT = Path.of(System.getenv().getOrDefault("MINITRON_OUT", ROOT.resolve("runs").resolve(BUDGET.name()).toString()))
         .toAbsolutePath().normalize();
 Path IMPORTANCE_DIR = OUT.resolve("importance");      // 02: importance.arrow, agreement.arrow, ..., charts/
 Path WIDTH_DIR = OUT.resolve("width");                // 03: width_steps.arrow and the width-pruned student
@@ -99,9 +99,24 @@ UnitScores scores(ImportanceTable.View width, ImportanceTable.View depth) {
     };
 }
 
+/**
+ * The beginning of a split, enough for about {@code tokens} tokens: whole documents, the last one cut, until
+ * 6 characters per token are reached (this tokenizer averages about 4).
+ */
+Corpus headForTokens(Corpus c, long tokens) {
+    List<String> docs = new ArrayList<>();
+    long left = 6L * tokens;
+    for (int i = 0; i < c.size() && left > 0; i++) {
+        String d = c.document(i);
+        docs.add(d.length() <= left ? d : d.substring(0, (int) left));
+        left -= d.length();
+    }
+    return Corpus.of(c.path(), docs);
+}
+
 /** The first evalTokens tokens of the validation split (documents joined by end-of-text): the zero-shot yardstick. */
 long[] validationTokens(Tokenizer tok) {
-    long[] all = Evaluator.stream(Corpus.read(CORPUS.resolve("validation.txt")), tok);
+    long[] all = Evaluator.stream(headForTokens(Corpus.read(CORPUS.resolve("validation.txt")), BUDGET.evalTokens()), tok);
     return Arrays.copyOf(all, Math.min(all.length, BUDGET.evalTokens() + 1));
 }
 

@@ -1,0 +1,43 @@
+# Sourced (not run) by kernels/test-kernel.sh and tools/walkthrough.sh: the pinned headless Jupyter and the
+# Java kernel installed into it, the one place that knows how.
+#
+#   source kernels/jupyter-env.sh
+#   jupyter_venv DIR            # creates DIR (a venv with kernels/requirements-jupyter.txt) unless it is current;
+#                               # puts it first on PATH and keeps the user's own Jupyter config and kernels out
+#   jupyter_install_kernel [--skip-build]   # kernels/install.sh --prefix DIR, then checks Jupyter lists "java"
+#
+# Environment: PYTHON (default python3), MVN_ARGS (passed on to install.sh's Maven build, e.g. -o).
+
+_jupyter_env_here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+
+jupyter_venv() {
+  local venv="${1:?jupyter_venv needs a directory}"
+  local python="${PYTHON:-python3}"
+  local req="$_jupyter_env_here/requirements-jupyter.txt"
+  local stamp="$venv/.minitron-requirements"
+  if [[ ! -x "$venv/bin/python" ]] || ! cmp -s "$req" "$stamp"; then
+    command -v "$python" >/dev/null 2>&1 || { echo "no $python on PATH: Python 3 (with venv and pip) is needed for Jupyter" >&2; return 1; }
+    echo "== creating the Jupyter venv $venv (pinned $(basename "$req"))"
+    "$python" -m venv "$venv" || { echo "could not create a venv with $python (Debian/Ubuntu: apt-get install python3-venv)" >&2; return 1; }
+    "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$req" \
+      || { echo "pip could not install $req into $venv" >&2; return 1; }
+    cp "$req" "$stamp"
+  fi
+  JUPYTER_VENV="$(cd "$venv" && pwd)"
+  export JUPYTER_VENV
+  export PATH="$JUPYTER_VENV/bin:$PATH"
+  # Only the venv's kernels and config: the user's own Jupyter setup stays out of it.
+  export JUPYTER_PATH="$JUPYTER_VENV/share/jupyter" JUPYTER_DATA_DIR="$JUPYTER_VENV/share/jupyter"
+  export JUPYTER_CONFIG_DIR="$JUPYTER_VENV/etc/jupyter" JUPYTER_PLATFORM_DIRS=1
+  export JUPYTER_RUNTIME_DIR="${TMPDIR:-/tmp}/minitron-jupyter-runtime-$$"
+}
+
+jupyter_install_kernel() {
+  [[ -n "${JUPYTER_VENV:-}" ]] || { echo "jupyter_install_kernel: call jupyter_venv first" >&2; return 1; }
+  local args=(--prefix "$JUPYTER_VENV")
+  [[ "${1:-}" == --skip-build ]] && args+=(--skip-build)
+  echo "== installing the Java kernel into $JUPYTER_VENV"
+  "$_jupyter_env_here/install.sh" "${args[@]}" || return 1
+  jupyter kernelspec list | grep -q '^ *java ' \
+    || { echo "kernel 'java' is not listed by jupyter kernelspec list" >&2; return 1; }
+}

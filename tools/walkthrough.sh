@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# The main job: the whole Minitron walkthrough, headless, on the embedded default (data/teacher, data/corpus):
+# every notebook in notebooks/ in order — model tour, importance, width pruning, depth pruning, architecture
+# search, distillation (then evaluation, export and generation) — into ONE output folder:
+#
+#   OUT/notebooks/NN-*.ipynb   the executed notebooks        OUT/notebooks/NN-*.html   their HTML exports
+#   OUT/importance/            importance.arrow, agreement.arrow, stability.arrow, accumulators.arrow, run.json, charts/
+#   OUT/width/, OUT/depth/     the pruning steps and choices (Arrow) and the width-pruned student
+#   OUT/search/                the architecture search (when notebook 05 is present)
+#   OUT/distill/               checkpoint/, metrics.arrow, distill_metrics.arrow
+#   OUT/student/               the distilled student: a Hugging Face checkpoint with its model card
+#   OUT/evaluation.arrow       teacher, pruned and distilled student side by side
+#
+#   ./minitron walkthrough [--out DIR] [--budget walkthrough|test] [--venv DIR] [--skip-build]
+#
+#   --out DIR      output folder (default runs/BUDGET at the repository root)
+#   --budget B     walkthrough (default; about 15 minutes on 2 CPU cores) or test (tiny, what `mvn -B verify` runs)
+#   --venv DIR     the pinned Jupyter venv (default cache/venv-jupyter, shared with `mvn -B verify`)
+#   --skip-build   use the kernel build already in kernels/target
+#
+# Needs Java 17 (a JDK), Maven and Python 3 with venv + pip; creates the venv, builds workbench-lib and the
+# kernel, installs the kernel into the venv. Runs offline for DJL (DJL_OFFLINE=true). Idempotent: a re-run
+# reuses the venv and the build, and the distillation resumes from its checkpoint.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+out=""
+budget=walkthrough
+venv="$root/cache/venv-jupyter"
+skip_build=0
+
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --out) out="${2:?--out needs a directory}"; shift ;;
+    --out=*) out="${1#--out=}" ;;
+    --budget) budget="${2:?--budget needs walkthrough or test}"; shift ;;
+    --budget=*) budget="${1#--budget=}" ;;
+    --venv) venv="${2:?--venv needs a directory}"; shift ;;
+    --venv=*) venv="${1#--venv=}" ;;
+    --skip-build) skip_build=1 ;;
+    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "walkthrough: unknown option $1 (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+case "$budget" in
+  walkthrough|test) ;;
+  *) echo "walkthrough: --budget must be walkthrough or test, got '$budget'" >&2; exit 2 ;;
+esac
+[[ -n "$out" ]] || out="$root/runs/$budget"
+mkdir -p "$out" || { echo "walkthrough: cannot create the output folder $out" >&2; exit 1; }
+out="$(cd "$out" && pwd)"
+
+for tool in java mvn; do
+  command -v "$tool" >/dev/null 2>&1 || { echo "walkthrough: '$tool' is not on PATH (needs Java 17 and Maven)" >&2; exit 1; }
+done
+
+t_start=$SECONDS
+echo "== Minitron walkthrough: budget $budget, output $out"
+
+# shellcheck source=../kernels/jupyter-env.sh
+source "$root/kernels/jupyter-env.sh"
+jupyter_venv "$venv"
+trap 'rm -rf "$JUPYTER_RUNTIME_DIR"' EXIT
+if [[ $skip_build -eq 1 ]]; then jupyter_install_kernel --skip-build; else jupyter_install_kernel; fi
+echo "== ready after $((SECONDS - t_start)) s"
+
+export DJL_OFFLINE=true MINITRON_OUT="$out" MINITRON_BUDGET="$budget"
+status=0
+"$JUPYTER_VENV/bin/python" "$root/kernels/run_notebooks.py" --html --out-dir "$out/notebooks" "$root"/notebooks/*.ipynb \
+  || status=$?
+
+echo "== walkthrough $([[ $status -eq 0 ]] && echo finished || echo FAILED) in $((SECONDS - t_start)) s; results in $out:"
+for f in notebooks importance width depth search distill student evaluation.arrow; do
+  [[ -e "$out/$f" ]] && echo "   $out/$f"
+done
+exit $status
