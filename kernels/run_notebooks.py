@@ -43,6 +43,10 @@ def check_stripped(paths):
     return 0
 
 
+# Library start-up chatter the console does not need (it stays in the executed notebook).
+NOISE = re.compile(r"^\[[^\]]*\] INFO org\.apache\.arrow\.")
+
+
 def make_client(nb, name, timeout, kernel, cwd):
     from nbclient import NotebookClient
 
@@ -54,7 +58,8 @@ def make_client(nb, name, timeout, kernel, cwd):
 
         def echo(self, text):
             for line in text.rstrip("\n").split("\n"):
-                print(f"  [{name}] {line}", flush=True)
+                if not NOISE.search(line):
+                    print(f"  [{name}] {line}", flush=True)
 
         def process_message(self, msg, cell, cell_index):
             t = msg["msg_type"]

@@ -20,16 +20,19 @@ import ai.minitron.viz.*;
 /**
  * How much work each step does. calibration*: the importance calibration set (N packed samples of L tokens
  * from the training split); depthSamples: samples of the loss-based depth scans and Taylor; evalTokens and
- * evalSeqLen: the zero-shot validation stream (non-overlapping windows); distill*: the distillation run.
+ * evalSeqLen: the zero-shot validation stream (non-overlapping windows); distill*: the distillation run;
+ * search*: the architecture search's lightweight retraining (top K candidates, stages, student tokens per stage);
+ * calibrationPoolTokens: draw the calibration samples from the first this-many tokens of the split (0 = all of it).
  */
 record Budget(String name, int calibrationSamples, int calibrationSeqLen, int depthSamples, int evalTokens,
         int evalSeqLen, int distillSteps, int distillBatch, int distillSeqLen, int evalEvery, int evalBatches,
-        int generateTokens, int taskItems) {
+        int generateTokens, int taskItems, int searchTopK, int searchStages, int searchTokensPerStage,
+        int calibrationPoolTokens) {
     static Budget of(String name) {
         // (a classic switch: JShell 17's snippet analysis does not accept a switch expression here)
         switch (name) {
-            case "test": return new Budget("test", 4, 32, 2, 128, 32, 4, 2, 32, 2, 1, 8, 4);
-            case "walkthrough": return new Budget("walkthrough", 128, 128, 32, 8192, 128, 200, 8, 128, 20, 4, 40, 100);
+            case "test": return new Budget("test", 4, 32, 2, 128, 32, 4, 2, 32, 2, 1, 8, 4, 2, 1, 64, 4096);
+            case "walkthrough": return new Budget("walkthrough", 128, 128, 32, 8192, 128, 200, 8, 128, 20, 4, 40, 50, 3, 2, 8192, 0);
             default: throw new IllegalArgumentException("MINITRON_BUDGET=" + name + ": expected test or walkthrough");
         }
     }
@@ -52,7 +55,22 @@ Files.createDirectories(OUT);
 /** Minitron's width target for the walkthrough: half the MLP, half the query heads, 3/4 of the embedding channels. */
 PrunePlan WIDTH_TARGET = PrunePlan.keepAll().withMlp(352).withHeadsPerGroup(2).withHidden(192);
 
-/** A phase progress that rewrites one live output line ("activations 12/64") and prints each phase once it ends. */
+/**
+ * The beginning of a split, enough for about {@code tokens} tokens: whole documents, the last one cut, until
+ * 6 characters per token are reached (this tokenizer averages about 4).
+ */
+Corpus headForTokens(Corpus c, long tokens) {
+    List<String> docs = new ArrayList<>();
+    long left = 6L * tokens;
+    for (int i = 0; i < c.size() && left > 0; i++) {
+        String d = c.document(i);
+        docs.add(d.length() <= left ? d : d.substring(0, (int) left));
+        left -= d.length();
+    }
+    return Corpus.of(c.path(), docs);
+}
+
+/** A phase progress that rewrites one live output line ("activations 12/64"), at most four times a second. */
 ActivationPass.Progress liveProgress(DisplayHandle h) {
     long[] last = {0};
     return (phase, done, total) -> {
@@ -66,9 +84,16 @@ ActivationPass.Progress liveProgress(DisplayHandle h) {
 
 /** The importance calibration set of the budget: N packed samples of L tokens from the training split, seeded. */
 CalibrationSet calibration(LanguageModel lm) {
+    Path train = CORPUS.resolve("train.txt");
     try (Tokenizer tok = lm.openTokenizer(null)) {
-        return CalibrationSet.fromSplit(CORPUS.resolve("train.txt"), tok, BUDGET.calibrationSamples(),
-                BUDGET.calibrationSeqLen(), 1234, lm.config().maxPositionEmbeddings());
+        if (BUDGET.calibrationPoolTokens() == 0) {
+            return CalibrationSet.fromSplit(train, tok, BUDGET.calibrationSamples(), BUDGET.calibrationSeqLen(), 1234,
+                    lm.config().maxPositionEmbeddings());
+        }
+        TokenDataset pool = TokenDataset.pack(headForTokens(Corpus.read(train), BUDGET.calibrationPoolTokens()).documents(),
+                tok, BUDGET.calibrationSeqLen());
+        return CalibrationSet.packed(pool, BUDGET.calibrationSamples(), 1234,
+                train + " (first " + BUDGET.calibrationPoolTokens() + " tokens)");
     }
 }
 
@@ -97,21 +122,6 @@ UnitScores scores(ImportanceTable.View width, ImportanceTable.View depth) {
         public double[] layers() { return depth == null ? new double[0] : depth.layers(); }
         public String runId() { return width.runId() + (depth == null ? "" : " + " + depth.runId()); }
     };
-}
-
-/**
- * The beginning of a split, enough for about {@code tokens} tokens: whole documents, the last one cut, until
- * 6 characters per token are reached (this tokenizer averages about 4).
- */
-Corpus headForTokens(Corpus c, long tokens) {
-    List<String> docs = new ArrayList<>();
-    long left = 6L * tokens;
-    for (int i = 0; i < c.size() && left > 0; i++) {
-        String d = c.document(i);
-        docs.add(d.length() <= left ? d : d.substring(0, (int) left));
-        left -= d.length();
-    }
-    return Corpus.of(c.path(), docs);
 }
 
 /** The first evalTokens tokens of the validation split (documents joined by end-of-text): the zero-shot yardstick. */
