@@ -4,7 +4,8 @@
 #   source kernels/jupyter-env.sh
 #   jupyter_venv DIR            # creates DIR (a venv with kernels/requirements-jupyter.txt) unless it is current;
 #                               # puts it first on PATH and keeps the user's own Jupyter config and kernels out
-#   jupyter_install_kernel [--skip-build]   # kernels/install.sh --prefix DIR, then checks Jupyter lists "java"
+#   jupyter_install_kernel [--skip-build] [--jvm-opts "OPTS"]   # kernels/install.sh --prefix DIR, then checks
+#                               # that Jupyter lists "java"
 #
 # Environment: PYTHON (default python3), MVN_ARGS (passed on to install.sh's Maven build, e.g. -o).
 
@@ -35,9 +36,16 @@ jupyter_venv() {
 jupyter_install_kernel() {
   [[ -n "${JUPYTER_VENV:-}" ]] || { echo "jupyter_install_kernel: call jupyter_venv first" >&2; return 1; }
   local args=(--prefix "$JUPYTER_VENV")
-  [[ "${1:-}" == --skip-build ]] && args+=(--skip-build)
+  while [[ $# -gt 0 ]]; do
+    case "$1" in
+      --skip-build) args+=(--skip-build) ;;
+      --jvm-opts) args+=(--jvm-opts "${2?}"); shift ;;
+      *) echo "jupyter_install_kernel: unknown option $1" >&2; return 2 ;;
+    esac
+    shift
+  done
   echo "== installing the Java kernel into $JUPYTER_VENV"
   "$_jupyter_env_here/install.sh" "${args[@]}" || return 1
-  jupyter kernelspec list | grep -q '^ *java ' \
+  jupyter kernelspec list 2>/dev/null | grep -q '^ *java ' \
     || { echo "kernel 'java' is not listed by jupyter kernelspec list" >&2; return 1; }
 }

@@ -25,7 +25,11 @@ t_start=$SECONDS
 # shellcheck source=jupyter-env.sh
 source "$here/jupyter-env.sh"
 jupyter_venv "$venv"
-if [[ "${SKIP_BUILD:-0}" == 1 ]]; then jupyter_install_kernel --skip-build; else jupyter_install_kernel; fi
+# One PyTorch thread: the notebooks' tensors are tiny, and on a shared CI machine two spinning threads per JVM
+# cost far more than they gain.
+install_args=(--jvm-opts "-Dai.djl.pytorch.num_threads=1")
+[[ "${SKIP_BUILD:-0}" == 1 ]] && install_args+=(--skip-build)
+jupyter_install_kernel "${install_args[@]}"
 
 # ---- 3. notebook -----------------------------------------------------------------------------------------------
 out="$(mktemp -d)"

@@ -11,12 +11,14 @@
 #   OUT/student/               the distilled student: a Hugging Face checkpoint with its model card
 #   OUT/evaluation.arrow       teacher, pruned and distilled student side by side
 #
-#   ./minitron walkthrough [--out DIR] [--budget walkthrough|test] [--venv DIR] [--skip-build]
+#   ./minitron walkthrough [--out DIR] [--budget walkthrough|test] [--venv DIR] [--skip-build] [--threads N]
 #
 #   --out DIR      output folder (default runs/BUDGET at the repository root)
 #   --budget B     walkthrough (default; about 15 minutes on 2 CPU cores) or test (tiny, what `mvn -B verify` runs)
 #   --venv DIR     the pinned Jupyter venv (default cache/venv-jupyter, shared with `mvn -B verify`)
 #   --skip-build   use the kernel build already in kernels/target
+#   --threads N    PyTorch intra-op threads of the kernel (default: PyTorch's, one per core); 1 is faster on a
+#                  machine other jobs keep busy
 #
 # Needs Java 17 (a JDK), Maven and Python 3 with venv + pip; creates the venv, builds workbench-lib and the
 # kernel, installs the kernel into the venv. Runs offline for DJL (DJL_OFFLINE=true). Idempotent: a re-run
@@ -28,6 +30,7 @@ out=""
 budget=walkthrough
 venv="$root/cache/venv-jupyter"
 skip_build=0
+threads=""
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -38,7 +41,9 @@ while [[ $# -gt 0 ]]; do
     --venv) venv="${2:?--venv needs a directory}"; shift ;;
     --venv=*) venv="${1#--venv=}" ;;
     --skip-build) skip_build=1 ;;
-    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --threads) threads="${2:?--threads needs a number}"; shift ;;
+    --threads=*) threads="${1#--threads=}" ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "walkthrough: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -62,7 +67,13 @@ echo "== Minitron walkthrough: budget $budget, output $out"
 source "$root/kernels/jupyter-env.sh"
 jupyter_venv "$venv"
 trap 'rm -rf "$JUPYTER_RUNTIME_DIR"' EXIT
-if [[ $skip_build -eq 1 ]]; then jupyter_install_kernel --skip-build; else jupyter_install_kernel; fi
+install_args=()
+[[ $skip_build -eq 1 ]] && install_args+=(--skip-build)
+if [[ -n "$threads" ]]; then
+  [[ "$threads" =~ ^[1-9][0-9]*$ ]] || { echo "walkthrough: --threads must be a positive number, got '$threads'" >&2; exit 2; }
+  install_args+=(--jvm-opts "-Dai.djl.pytorch.num_threads=$threads")
+fi
+jupyter_install_kernel "${install_args[@]}"
 echo "== ready after $((SECONDS - t_start)) s"
 
 export DJL_OFFLINE=true MINITRON_OUT="$out" MINITRON_BUDGET="$budget"
