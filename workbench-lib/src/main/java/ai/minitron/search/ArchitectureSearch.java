@@ -7,7 +7,6 @@ import ai.minitron.importance.Provenance;
 import ai.minitron.importance.RankAgreement;
 import ai.minitron.io.AtomicFiles;
 import ai.minitron.model.Weights;
-import ai.minitron.prune.KeepSet;
 import ai.minitron.prune.PrunePlan;
 import ai.minitron.prune.Pruner;
 import ai.minitron.prune.UnitScores;
@@ -92,6 +91,7 @@ public final class ArchitectureSearch {
     private double tolerance = 0.05;
     private Metric metric = Metric.VAL_LOSS;
     private PrunePlan.Depth depth = PrunePlan.Depth.LOWEST;
+    private boolean headResidual;
     private BatchSource val;
     private int valBatches = 4;
     private int batchSize = 8;
@@ -146,6 +146,17 @@ public final class ArchitectureSearch {
     public ArchitectureSearch depth(PrunePlan.Depth d) {
         this.depth = d;
         return this;
+    }
+
+    /** Prune candidates with the experimental head residual ({@link PrunePlan#headResidual}); default off. */
+    public ArchitectureSearch headResidual(boolean on) {
+        this.headResidual = on;
+        return this;
+    }
+
+    /** The plan that prunes the parent to candidate {@code c} with this search's options. */
+    public PrunePlan planFor(Candidate c) {
+        return c.plan(depth).withHeadResidual(headResidual);
     }
 
     /** The fixed validation token set: its first {@code batches} batches of {@code batchSize} rows. */
@@ -290,8 +301,8 @@ public final class ArchitectureSearch {
 
     /** Prunes one candidate from the parent and scores it on the validation tokens: {val_loss, kl}. */
     double[] score(Candidate c) {
-        KeepSet keep = Pruner.select(parent, c.plan(depth), scores);
-        Pruner.Pruned p = Pruner.apply(parent, weights, keep);
+        PrunePlan plan = planFor(c);
+        Pruner.Pruned p = Pruner.apply(parent, weights, Pruner.select(parent, plan, scores), plan);
         try (Weights w = p.weights()) {
             Distiller.Validation v = new Distiller(parent, weights, p.config(), distill).validate(w, val, valBatches,
                     batchSize, 0, 0);
@@ -350,7 +361,8 @@ public final class ArchitectureSearch {
                 Path dir = base.resolve("retrain").resolve(c.id());
                 TrainConfig tc = new TrainConfig(steps, batchSize, train.seqLen(), 1, lr, lr / 10, Math.min(
                         Math.max(1, steps / 10), steps), 0.0, 0.9, 0.95, 1e-8, 1.0, per, valBatches, per, seed);
-                Pruner.Pruned p = Pruner.apply(parent, weights, Pruner.select(parent, c.plan(depth), scores));
+                PrunePlan plan = planFor(c);
+                Pruner.Pruned p = Pruner.apply(parent, weights, Pruner.select(parent, plan, scores), plan);
                 final Path logBase = base;
                 try (Weights student = p.weights()) {
                     Distiller d = new Distiller(parent, weights, p.config(), distill);
@@ -491,6 +503,7 @@ public final class ArchitectureSearch {
         o.addProperty("tolerance", tolerance);
         o.addProperty("metric", metric.name());
         o.addProperty("depth", depth.name());
+        o.addProperty("head_residual", headResidual);
         o.addProperty("validation_batches", valBatches);
         o.addProperty("batch_size", batchSize);
         o.addProperty("validation_sha256", validationHash());
@@ -566,6 +579,7 @@ public final class ArchitectureSearch {
         o.addProperty("tolerance", tolerance);
         o.addProperty("metric", metric.name().toLowerCase(Locale.ROOT));
         o.addProperty("depth", depth.name());
+        o.addProperty("head_residual", headResidual);
         o.addProperty("importance", scores.runId());
         o.add("space", space.toJson());
         o.addProperty("candidates", n);
@@ -604,7 +618,7 @@ public final class ArchitectureSearch {
         best.addProperty("intermediate_size", b.mlpSize());
         best.addProperty("num_hidden_layers", b.numLayers());
         best.addProperty("params", b.params());
-        best.add("plan", new GsonBuilder().create().toJsonTree(b.plan(depth)));
+        best.add("plan", new GsonBuilder().create().toJsonTree(planFor(b)));
         o.add("chosen", best);
         o.addProperty("settings_sha256", settings);
         try {
