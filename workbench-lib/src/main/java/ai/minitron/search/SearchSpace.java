@@ -136,6 +136,11 @@ public final class SearchSpace {
             }
         }
         v.add(max);
+        if (axis == Axis.HEADS) {
+            // Only head counts some KV-group choice can hold (GQA: equal heads in every kept group).
+            int[] kvs = values(Axis.KV_GROUPS);
+            v.removeIf(h -> Arrays.stream(kvs).noneMatch(kv -> validHeads(h, kv)));
+        }
         return v.stream().mapToInt(Integer::intValue).toArray();
     }
 
