@@ -32,7 +32,7 @@ record Budget(String name, int calibrationSamples, int calibrationSeqLen, int de
         // (a classic switch: JShell 17's snippet analysis does not accept a switch expression here)
         switch (name) {
             case "test": return new Budget("test", 4, 32, 2, 128, 32, 4, 2, 32, 2, 1, 8, 2, 2, 1, 64, 4096);
-            case "walkthrough": return new Budget("walkthrough", 128, 128, 32, 8192, 128, 200, 8, 128, 20, 4, 40, 50, 3, 2, 8192, 0);
+            case "walkthrough": return new Budget("walkthrough", 128, 128, 32, 4096, 128, 120, 8, 128, 20, 4, 40, 50, 3, 2, 8192, 0);
             default: throw new IllegalArgumentException("MINITRON_BUDGET=" + name + ": expected test or walkthrough");
         }
     }
