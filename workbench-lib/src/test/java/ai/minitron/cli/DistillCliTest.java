@@ -102,6 +102,15 @@ class DistillCliTest {
     }
 
     @Test
+    void benchDistillReportsThroughputAgainstTheMatmulCeiling() {
+        CliTest.Run r = CliTest.run("bench", "--distill", "--small", "--teacher", teacher.toString(), "--batch", "2",
+                "--seq-len", "16", "--iters", "1", "--distill-steps", "2", "--is-loss", "cosine");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("distillation step") && r.out().contains("of matmul")
+                && r.out().contains("resident memory"), r.out());
+    }
+
+    @Test
     void badDistillationOptionsAreNamed() {
         CliTest.Run w = distill(tmp.resolve("a"), "--is-loss", "mse", "--is-weight", "lots");
         assertEquals(1, w.code());
