@@ -201,6 +201,14 @@ final class DistillCommand implements Callable<Integer> {
                 System.out.printf("%-6d %,14d %,14d %,14d %10.4f %10.2f %14.5f%n", v.step(), v.studentTokens(),
                         v.teacherTokens(), v.teacherTokensTotal(), v.valLoss(), v.valPerplexity(), v.klToTeacher());
             }
+            IntermediateLoss.Config is = options.intermediate();
+            String losses = String.format(java.util.Locale.ROOT, "%s (tau %.2f) x %.2f + CE x %.2f", loss, temperature,
+                    kdWeight, ceWeight)
+                    + (is == null ? "" : " + intermediate-state " + is.kind() + " on teacher:student " + is.map()
+                            + (is.embedding() ? " + embedding" : "") + " x " + (is.dynamic() ? "dynamic alpha" : is.weight()))
+                    + (corrected > 0 ? String.format(java.util.Locale.ROOT, "; teacher corrected on %,d tokens", corrected) : "")
+                    + (teacherCache != null ? "; teacher from cache " + teacherCache : "");
+            Cards.distilled(modelDir, studentDir, teacherDir, losses, log, out.resolve("distill_metrics.arrow"));
             System.out.println("distilled model written to " + modelDir);
         }
         return 0;

@@ -99,12 +99,14 @@ class DistillCliTest {
         assertEquals(128L, t.longColumn("teacher_tokens_total").getLong(t.rowCount() - 1));
         assertTrue(SafeTensors.readCheckpoint(out.resolve("model")).keySet().stream().noneMatch(n -> n.startsWith("distill.")),
                 "the projection is not exported with the student");
+        String card = Files.readString(out.resolve("model/README.md"));
+        assertTrue(card.contains("intermediate-state COSINE") && card.contains("teacher corrected on 64 tokens"), card);
     }
 
     @Test
     void benchDistillReportsThroughputAgainstTheMatmulCeiling() {
         CliTest.Run r = CliTest.run("bench", "--distill", "--small", "--teacher", teacher.toString(), "--batch", "2",
-                "--seq-len", "16", "--iters", "1", "--distill-steps", "2", "--is-loss", "cosine");
+                "--seq-len", "16", "--iters", "1", "--distill-steps", "2");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("distillation step") && r.out().contains("of matmul")
                 && r.out().contains("resident memory"), r.out());
