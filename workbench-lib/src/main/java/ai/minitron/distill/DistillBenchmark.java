@@ -35,9 +35,10 @@ public final class DistillBenchmark {
     /**
      * @param stepSeconds wall time of each timed step
      * @param rssMb resident set size after each timed step (MB; empty where /proc is unavailable)
+     * @param liveArrays arrays alive under the student's manager after each timed step (constant = no leak)
      */
     public record Result(int batch, int seqLen, double flopsPerStep, double[] stepSeconds, double[] rssMb,
-            double matmulGflops) {
+            int[] liveArrays, double matmulGflops) {
         /** Median step time. */
         public double medianStepSeconds() {
             double[] s = stepSeconds.clone();
@@ -79,13 +80,14 @@ public final class DistillBenchmark {
             return String.format(Locale.ROOT,
                     "%-34s %12s %12s %10s%n%-34s %12s %12.1f %10s%n%-34s %12.0f %12.1f %10.3f%n"
                             + "median step %.3f s over %d timed steps (%d x %d tokens), %.2f GFLOP per step%n"
-                            + "resident memory: first %.0f MB, last %.0f MB, growth first->last quarter %.1f MB%n",
+                            + "resident memory: first %.0f MB, last %.0f MB, growth first->last quarter %.1f MB;"
+                            + " live arrays first %d, last %d%n",
                     "measurement", "tokens/s", "GFLOP/s", "of matmul",
                     "fp32 matmul (ceiling)", "-", matmulGflops, "1.00",
                     "distillation step (t fwd + s f+b)", tokensPerSecond(), gflops(), fractionOfMatmul(),
                     medianStepSeconds(), stepSeconds.length, batch, seqLen, flopsPerStep / 1e9,
                     rssMb.length > 0 ? rssMb[0] : Double.NaN, rssMb.length > 0 ? rssMb[rssMb.length - 1] : Double.NaN,
-                    rssGrowthMb());
+                    rssGrowthMb(), liveArrays[0], liveArrays[liveArrays.length - 1]);
         }
     }
 
@@ -114,6 +116,7 @@ public final class DistillBenchmark {
         int vocab = Math.min(teacherConfig.vocabSize(), studentConfig.vocabSize());
         double[] secs = new double[steps];
         List<Double> rss = new ArrayList<>();
+        int[] live = new int[steps];
         for (Weights p : params) {
             p.setRequiresGradient(true);
         }
@@ -144,6 +147,7 @@ public final class DistillBenchmark {
                 GradClip.zero(params);
                 if (i >= warmup) {
                     secs[i - warmup] = (System.nanoTime() - t0) / 1e9;
+                    live[i - warmup] = ((ai.djl.ndarray.BaseNDManager) m).getManagedArrays().size();
                     double r = rssMb();
                     if (!Double.isNaN(r)) {
                         rss.add(r);
@@ -156,7 +160,7 @@ public final class DistillBenchmark {
             }
         }
         double flops = forwardFlops(teacherConfig, batch, seqLen) + 3 * forwardFlops(studentConfig, batch, seqLen);
-        return new Result(batch, seqLen, flops, secs, rss.stream().mapToDouble(Double::doubleValue).toArray(),
+        return new Result(batch, seqLen, flops, secs, rss.stream().mapToDouble(Double::doubleValue).toArray(), live,
                 matmulGflops);
     }
 
