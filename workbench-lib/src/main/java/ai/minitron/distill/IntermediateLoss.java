@@ -180,8 +180,9 @@ public final class IntermediateLoss {
             case MSE -> projectedStudent.sub(teacher).square().mean();
             case COSINE -> {
                 NDArray dot = projectedStudent.mul(teacher).sum(new int[] {-1}); // [B,T]
-                NDArray ns = projectedStudent.square().sum(new int[] {-1}).sqrt();
-                NDArray nt = teacher.square().sum(new int[] {-1}).sqrt();
+                // eps inside the sqrt: d sqrt(x)/dx is infinite at 0, which would turn a zero state into NaN gradients
+                NDArray ns = projectedStudent.square().sum(new int[] {-1}).add(1e-16).sqrt();
+                NDArray nt = teacher.square().sum(new int[] {-1}).add(1e-16).sqrt();
                 yield dot.div(ns.mul(nt).maximum(1e-8)).neg().add(1).mean();
             }
         };
