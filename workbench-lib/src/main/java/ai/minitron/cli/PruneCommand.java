@@ -126,6 +126,7 @@ final class PruneCommand implements Callable<Integer> {
             Pruner.Pruned p = Pruner.apply(pc, parent.weights(), keep, plan);
             new LanguageModel(p.config(), p.weights(), parent.tokenizerJson(), saveDtype).save(out, saveDtype);
             PruningRecord.write(out, pc, p.config(), plan, keep, scores.runId(), model.toString());
+            Cards.pruned(out, model, pc, p.config(), plan, scores.runId(), importance);
             long before = ParamCount.of(pc).total();
             long after = ParamCount.of(p.config()).total();
             System.out.printf("pruned %s (%,d parameters) -> %s (%,d parameters, %.1f%%)%n", model, before, out, after,

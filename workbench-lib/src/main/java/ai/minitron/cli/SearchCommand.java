@@ -211,6 +211,7 @@ final class SearchCommand implements Callable<Integer> {
                 Path dir = out.resolve("best");
                 new LanguageModel(p.config(), p.weights(), tokPath, saveDtype).save(dir, saveDtype);
                 PruningRecord.write(dir, pc, p.config(), plan, keep, scores.runId(), model.toString());
+                Cards.pruned(dir, model, pc, p.config(), plan, scores.runId(), importance);
                 p.weights().close();
                 System.out.println("best candidate exported to " + dir);
             }
