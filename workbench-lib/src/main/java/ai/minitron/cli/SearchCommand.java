@@ -188,6 +188,11 @@ final class SearchCommand implements Callable<Integer> {
                     }
 
                     @Override
+                    public void onDiverged(Candidate c, String why) {
+                        System.err.printf("%nretraining %s diverged (%s): ranked last%n", c.id(), why);
+                    }
+
+                    @Override
                     public void onRetrainStep(Candidate c, long step, long steps) {
                         pb.setExtraMessage(String.format(" retraining %s: step %d/%d", c.id(), step, steps));
                     }
