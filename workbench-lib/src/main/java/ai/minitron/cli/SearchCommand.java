@@ -188,6 +188,11 @@ final class SearchCommand implements Callable<Integer> {
                     }
 
                     @Override
+                    public void onDiverged(Candidate c, String why) {
+                        System.err.printf("%nretraining %s diverged (%s): ranked last%n", c.id(), why);
+                    }
+
+                    @Override
                     public void onRetrainStep(Candidate c, long step, long steps) {
                         pb.setExtraMessage(String.format(" retraining %s: step %d/%d", c.id(), step, steps));
                     }
@@ -211,6 +216,7 @@ final class SearchCommand implements Callable<Integer> {
                 Path dir = out.resolve("best");
                 new LanguageModel(p.config(), p.weights(), tokPath, saveDtype).save(dir, saveDtype);
                 PruningRecord.write(dir, pc, p.config(), plan, keep, scores.runId(), model.toString());
+                Cards.pruned(dir, model, pc, p.config(), plan, scores.runId(), importance);
                 p.weights().close();
                 System.out.println("best candidate exported to " + dir);
             }

@@ -76,6 +76,9 @@ public final class ArchitectureSearch {
 
         /** After a retraining step of candidate {@code c}. */
         default void onRetrainStep(Candidate c, long step, long steps) {}
+
+        /** Retraining of {@code c} diverged; it is ranked last (+inf) at the stages it did not reach. */
+        default void onDiverged(Candidate c, String why) {}
     }
 
     public static final String CANDIDATES_FILE = "candidates.arrow";
@@ -366,20 +369,32 @@ public final class ArchitectureSearch {
                 final Path logBase = base;
                 try (Weights student = p.weights()) {
                     Distiller d = new Distiller(parent, weights, p.config(), distill);
-                    d.run(student, tc, train, val, dir, new TrainLoop.Listener() {
-                        @Override
-                        public void onStep(TrainLoop.StepMetrics m) {
-                            progress.onRetrainStep(c, m.step(), steps);
-                            if (!Double.isNaN(m.valLoss()) && m.step() % per == 0) {
-                                Table dm = ArrowIo.read(dir.resolve("distill_metrics.arrow"));
-                                int last = dm.rowCount() - 1;
-                                mine.put((int) (m.step() / per), new double[] {dm.doubleColumn("val_loss").getDouble(last),
-                                        dm.doubleColumn("kl_to_teacher").getDouble(last)});
-                                ArrowIo.write(retrainTableFrom(top, zero, log, List.of()), logBase.resolve(RETRAIN_FILE),
-                                        Map.of(SETTINGS_KEY, retrainSettings(settings)));
+                    try {
+                        d.run(student, tc, train, val, dir, new TrainLoop.Listener() {
+                            @Override
+                            public void onStep(TrainLoop.StepMetrics m) {
+                                progress.onRetrainStep(c, m.step(), steps);
+                                if (!Double.isNaN(m.valLoss()) && m.step() % per == 0) {
+                                    Table dm = ArrowIo.read(dir.resolve("distill_metrics.arrow"));
+                                    int last = dm.rowCount() - 1;
+                                    mine.put((int) (m.step() / per), new double[] {
+                                        finite(dm.doubleColumn("val_loss").getDouble(last)),
+                                        finite(dm.doubleColumn("kl_to_teacher").getDouble(last))});
+                                    ArrowIo.write(retrainTableFrom(top, zero, log, List.of()), logBase.resolve(RETRAIN_FILE),
+                                            Map.of(SETTINGS_KEY, retrainSettings(settings)));
+                                }
                             }
+                        });
+                    } catch (ArithmeticException diverged) {
+                        // The loss diverged (NaN gradient norm): the candidate is ranked last at every stage it
+                        // did not reach (+inf), recorded, and the search goes on.
+                        for (int s = 1; s <= stages; s++) {
+                            mine.putIfAbsent(s, new double[] {Double.POSITIVE_INFINITY, Double.POSITIVE_INFINITY});
                         }
-                    });
+                        ArrowIo.write(retrainTableFrom(top, zero, log, List.of()), logBase.resolve(RETRAIN_FILE),
+                                Map.of(SETTINGS_KEY, retrainSettings(settings)));
+                        progress.onDiverged(c, diverged.getMessage());
+                    }
                 }
                 if (mine.size() < stages) {
                     throw new IllegalStateException(dir + ": retraining ended without a validation at every stage");
@@ -393,6 +408,11 @@ public final class ArchitectureSearch {
                 deleteTree(base);
             }
         }
+    }
+
+    /** A NaN score (a diverged validation) ranks last. */
+    private static double finite(double v) {
+        return Double.isNaN(v) ? Double.POSITIVE_INFINITY : v;
     }
 
     // ---------------------------------------------------------------- tables

@@ -76,6 +76,7 @@ class SearchCommandTest {
             assertEquals(chosen.get("params").getAsLong(), ParamCount.of(best.config()).total());
         }
         assertEquals(chosen.get("hidden_size").getAsInt(), PruningRecord.read(out.resolve("best")).hidden().length);
+        assertEquals("prune", ai.minitron.eval.Lineage.read(out.resolve("best")).get(0).name(), "the export has a model card");
     }
 
     @Test

@@ -285,6 +285,25 @@ class ArchitectureSearchTest {
         }
     }
 
+    @Test
+    void aDivergingCandidateIsRankedLastAndTheSearchGoesOn() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            Weights w = teacher(m);
+            StaticScores s = StaticScores.random(C, 5);
+            List<String> diverged = new ArrayList<>();
+            SearchResult r = search(w, s).retrain(2, 1, 256, tokens(9, 16)).learningRate(1e9)
+                    .progress(new ArchitectureSearch.Progress() {
+                        @Override
+                        public void onDiverged(Candidate c, String why) {
+                            diverged.add(c.id());
+                        }
+                    }).run();
+            assertEquals(2, diverged.size(), "a learning rate of 1e9 diverges");
+            assertTrue(java.util.Arrays.stream(r.last().scores()).allMatch(Double::isInfinite));
+            assertTrue(Double.isNaN(r.tau()[0]), "no ranking among diverged candidates");
+        }
+    }
+
     private static double value(Table rt, String id, int stage) {
         return value(rt, id, stage, "val_loss");
     }
