@@ -125,6 +125,8 @@ final class DistillCommand implements Callable<Integer> {
                 System.out.printf("%-6d %,14d %,14d %10.4f %10.2f %14.5f%n", v.step(), v.studentTokens(), v.teacherTokens(),
                         v.valLoss(), v.valPerplexity(), v.klToTeacher());
             }
+            Cards.distilled(modelDir, studentDir, teacherDir, String.format(java.util.Locale.ROOT,
+                    "%s (tau %.2f) x %.2f + CE x %.2f", loss, temperature, kdWeight, ceWeight), log, out.resolve("distill_metrics.arrow"));
             System.out.println("distilled model written to " + modelDir);
         }
         return 0;

@@ -4,6 +4,10 @@ import ai.djl.ndarray.NDManager;
 import ai.minitron.data.Corpus;
 import ai.minitron.eval.EvalRecord;
 import ai.minitron.eval.Evaluator;
+import ai.minitron.eval.LastWord;
+import ai.minitron.eval.MultipleChoice;
+import ai.minitron.eval.Report;
+import ai.minitron.eval.TaskFile;
 import ai.minitron.eval.ModelCard;
 import ai.minitron.eval.Perplexity;
 import ai.minitron.eval.UnigramBaseline;
@@ -12,6 +16,8 @@ import ai.minitron.tokenize.Tokenizer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -21,20 +27,40 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code minitron eval}: perplexity of a text file under a stated protocol ({@link Perplexity}):
- * token-level fixed windows (default), sliding windows with a stride (Hugging Face's convention), or
- * whole documents with word- and byte-level perplexity (lm-evaluation-harness's convention).
+ * {@code minitron eval}: one or several models on the same evaluations, each number printed with its
+ * protocol. Perplexity of a text file under a stated protocol ({@link Perplexity}): token-level fixed
+ * windows (default), sliding windows with a stride (Hugging Face's convention), or whole documents with
+ * word- and byte-level perplexity (lm-evaluation-harness's convention); and, with {@code --tasks},
+ * downstream tasks ({@link TaskFile}). With {@code --out}, a side-by-side {@link Report} of all models.
  */
-@Command(name = "eval", description = "Perplexity of a UTF-8 text file; the protocol is printed with the result.")
+@Command(name = "eval", description = "Evaluate one or more models: perplexity (protocol printed with the result) and JSONL tasks;"
+        + " --out writes a side-by-side report (Arrow, Markdown, HTML).")
 final class EvalCommand implements Callable<Integer> {
+    /** Task names that resolve to the embedded default's files (run from the repository root). */
+    static final Map<String, String> NAMED_TASKS = Map.of(
+            "lastword", "data/tasks/moby_lastword.jsonl",
+            "continuation", "data/tasks/moby_continuation.jsonl");
+    static final String DEFAULT_TEXT = "data/corpus/test.txt";
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--model", required = true, description = "Checkpoint directory (with tokenizer.json).")
-    Path model;
+    @Option(names = "--model", required = true, description = "Checkpoint directory (with tokenizer.json); repeat for several models.")
+    List<Path> models;
 
-    @Option(names = "--text", required = true, description = "UTF-8 text; documents may be separated by <|endoftext|> lines.")
+    @Option(names = "--text", description = "UTF-8 text for perplexity; documents may be separated by <|endoftext|> lines"
+            + " (default with --tasks ppl: " + DEFAULT_TEXT + ").")
     Path text;
+
+    @Option(names = "--tasks", split = ",", description = "Comma-separated: ppl (perplexity of --text under --protocol), lastword ("
+            + "data/tasks/moby_lastword.jsonl), continuation (data/tasks/moby_continuation.jsonl), or FILE.jsonl. Default: ppl.")
+    List<String> tasks;
+
+    @Option(names = "--out", description = "Write report.arrow, report.md and report.html (all models side by side) here.")
+    Path out;
+
+    @Option(names = "--limit", defaultValue = "0", description = "Use only the first N items of each task file (0 = all).")
+    int limit;
 
     @Option(names = "--protocol", defaultValue = "token", description = "token (non-overlapping windows), sliding (windows every"
             + " --stride tokens, HF convention) or document (whole documents: word/byte perplexity, bits per byte, lm-eval"
@@ -50,15 +76,17 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--batch-size", defaultValue = "8", description = "Windows per forward pass (default ${DEFAULT-VALUE}).")
     int batchSize;
 
-    @Option(names = "--tokenizer", description = "tokenizer.json to use instead of the checkpoint's.")
+    @Option(names = "--tokenizer", description = "tokenizer.json to use instead of the checkpoints' own.")
     Path tokenizerPath;
 
     @Option(names = "--unigram-from", description = "Also report a unigram (add-one) baseline counted on this text, e.g. the train split.")
     Path unigramFrom;
 
     @Option(names = "--card", description = "Also record the results in the model card of this directory (README.md,"
-            + " eval_results.json, eval_results.arrow), e.g. the checkpoint directory.")
+            + " eval_results.json, eval_results.arrow), e.g. the checkpoint directory. One --model only.")
     Path card;
+
+    private Path model; // the model being evaluated
 
     @Override
     public Integer call() {
@@ -69,27 +97,101 @@ final class EvalCommand implements Callable<Integer> {
         if (stride != null && !protocol.equals("sliding")) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--stride applies to --protocol sliding only");
         }
-        Corpus corpus = Corpus.read(text);
-        try (NDManager m = NDManager.newBaseManager(); LanguageModel lm = LanguageModel.load(model, m)) {
-            try (Tokenizer tok = lm.openTokenizer(tokenizerPath)) {
-                UnigramBaseline unigram = unigramFrom == null ? null
-                        : new UnigramBaseline(encodeDocuments(Corpus.read(unigramFrom), tok), lm.config().vocabSize());
-                List<EvalRecord> records = protocol.equals("document")
-                        ? documents(lm, m, corpus, tok, unigram)
-                        : windows(lm, m, corpus, tok, unigram);
-                if (card != null) {
-                    ModelCard.update(card, records);
-                    System.out.println("card        " + card.resolve("README.md") + " (+ " + ModelCard.RESULTS_JSON + ", "
-                            + ModelCard.RESULTS_ARROW + ")");
+        if (card != null && models.size() > 1) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--card records one model's results; with " + models.size() + " models use --out for a report");
+        }
+        List<String> taskList = tasks == null || tasks.isEmpty() ? List.of("ppl") : tasks;
+        Corpus corpus = null;
+        List<TaskFile.Task> files = new ArrayList<>();
+        for (String t : taskList) {
+            String name = t.trim();
+            if (!name.equals("ppl") && !NAMED_TASKS.containsKey(name) && !name.endsWith(".jsonl")) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--tasks: unknown task '" + name
+                        + "'; choose from ppl, " + String.join(", ", new TreeSet<>(NAMED_TASKS.keySet())) + " or a FILE.jsonl");
+            }
+        }
+        for (String t : taskList) { // every input is read and checked before any model loads
+            String name = t.trim();
+            if (name.equals("ppl")) {
+                if (text == null) {
+                    text = Path.of(DEFAULT_TEXT);
+                }
+                corpus = Corpus.read(text);
+            } else {
+                files.add(TaskFile.read(Path.of(NAMED_TASKS.getOrDefault(name, name))).limit(limit));
+            }
+        }
+        if (corpus == null && text != null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--text is used by the ppl task; add ppl to --tasks");
+        }
+        Report report = new Report();
+        for (Path dir : models) {
+            model = dir;
+            List<EvalRecord> records = new ArrayList<>();
+            try (NDManager m = NDManager.newBaseManager(); LanguageModel lm = LanguageModel.load(dir, m);
+                    Tokenizer tok = lm.openTokenizer(tokenizerPath)) {
+                if (corpus != null) {
+                    UnigramBaseline unigram = unigramFrom == null ? null
+                            : new UnigramBaseline(Evaluator.stream(Corpus.read(unigramFrom), tok), lm.config().vocabSize());
+                    records.addAll(protocol.equals("document")
+                            ? documents(lm, m, corpus, tok, unigram)
+                            : windows(lm, m, corpus, tok, unigram));
+                }
+                Evaluator ev = new Evaluator(lm, tok, m).batchSize(batchSize);
+                for (TaskFile.Task t : files) {
+                    records.addAll(task(ev, t));
                 }
             }
+            report.add(reportName(dir), records);
+            if (card != null) {
+                ModelCard.update(card, records);
+                System.out.println("card        " + card.resolve("README.md") + " (+ " + ModelCard.RESULTS_JSON + ", "
+                        + ModelCard.RESULTS_ARROW + ")");
+            }
+            System.out.println();
+        }
+        if (models.size() > 1) {
+            System.out.println(report.markdown());
+        }
+        if (out != null) {
+            report.write(out);
+            System.out.println("report      " + out.resolve("report.md") + " (+ report.arrow, report.html)");
         }
         return 0;
     }
 
+    /** A task file through the evaluator, printed as it would be by eval-tasks. */
+    private List<EvalRecord> task(Evaluator ev, TaskFile.Task t) {
+        System.out.println("model       " + model);
+        if (t.kind() == TaskFile.Kind.MULTIPLE_CHOICE) {
+            MultipleChoice.Result r = ev.multipleChoice(t);
+            System.out.println("task        " + t.name() + " (" + t.path() + ": multiple choice, " + t.multipleChoice().size() + " items)");
+            System.out.println("protocol    " + MultipleChoice.PROTOCOL);
+            System.out.println("acc         " + r.acc());
+            System.out.println("acc_norm    " + r.accNorm());
+            return r.records(t.path().toString());
+        }
+        LastWord.Result r = ev.lastWord(t);
+        System.out.println("task        " + t.name() + " (" + t.path() + ": last word, " + t.lastWord().size() + " items)");
+        System.out.println("protocol    " + LastWord.PROTOCOL_EXACT);
+        System.out.println("exact_match " + r.exactMatch());
+        System.out.println("protocol    " + LastWord.PROTOCOL_LMEVAL);
+        System.out.println("acc         " + r.acc());
+        System.out.printf("ppl         %.3f%n", r.perplexity());
+        return r.records(t.path().toString());
+    }
+
+    /** The model's column name in the report: its directory name, or the whole path when names collide. */
+    private String reportName(Path dir) {
+        String name = dir.toAbsolutePath().normalize().getFileName().toString();
+        long same = models.stream().filter(p -> p.toAbsolutePath().normalize().getFileName().toString().equals(name)).count();
+        return same > 1 ? dir.toString() : name;
+    }
+
     /** token and sliding protocols: one token stream, documents joined by end-of-text. */
     private List<EvalRecord> windows(LanguageModel lm, NDManager m, Corpus corpus, Tokenizer tok, UnigramBaseline unigram) {
-        long[] tokens = encodeDocuments(corpus, tok);
+        long[] tokens = Evaluator.stream(corpus, tok);
         boolean sliding = protocol.equals("sliding");
         int s = sliding ? (stride != null ? stride : Math.max(1, seqLen / 2)) : seqLen;
         int windows = sliding ? Perplexity.slidingWindowCount(tokens.length, seqLen, s) : Perplexity.windowCount(tokens.length, seqLen);
@@ -146,10 +248,5 @@ final class EvalCommand implements Callable<Integer> {
     private static ProgressBar progress(int windows) {
         return new ProgressBarBuilder().setTaskName("eval").setInitialMax(windows)
                 .setStyle(ProgressBarStyle.ASCII).setUnit(" windows", 1).continuousUpdate().build();
-    }
-
-    /** Documents encoded and joined with the end-of-text token (when the tokenizer has one). */
-    static long[] encodeDocuments(Corpus corpus, Tokenizer tok) {
-        return Evaluator.stream(corpus, tok);
     }
 }

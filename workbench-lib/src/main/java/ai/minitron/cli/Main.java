@@ -24,8 +24,12 @@ public final class Main implements Runnable {
         System.exit(run(args));
     }
 
+    /** The arguments of the command being run, for the "commands that made it" in model cards. */
+    static volatile java.util.List<String> invocation = java.util.List.of();
+
     /** Runs the CLI and returns its exit code (tests call this instead of main). */
     public static int run(String... args) {
+        invocation = java.util.List.of(args);
         CommandLine cl = new CommandLine(new Main());
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             cmd.getErr().println("error: " + oneLine(ex));

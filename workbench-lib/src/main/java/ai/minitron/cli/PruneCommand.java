@@ -112,6 +112,7 @@ final class PruneCommand implements Callable<Integer> {
             Pruner.Pruned p = Pruner.apply(parent.config(), parent.weights(), keep);
             new LanguageModel(p.config(), p.weights(), parent.tokenizerJson(), saveDtype).save(out, saveDtype);
             PruningRecord.write(out, parent.config(), p.config(), plan, keep, scores.runId(), model.toString());
+            Cards.pruned(out, model, parent.config(), p.config(), plan, scores.runId(), importance);
             long before = ParamCount.of(parent.config()).total();
             long after = ParamCount.of(p.config()).total();
             System.out.printf("pruned %s (%,d parameters) -> %s (%,d parameters, %.1f%%)%n", model, before, out, after,

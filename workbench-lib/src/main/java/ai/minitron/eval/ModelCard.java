@@ -72,25 +72,33 @@ public final class ModelCard {
             Files.createDirectories(dir);
             AtomicFiles.writeString(dir.resolve(RESULTS_JSON), toJson(results) + "\n");
             ArrowIo.write(table(results), dir.resolve(RESULTS_ARROW), Map.of("producer", "minitron-workbench ModelCard"));
-            Path readme = dir.resolve("README.md");
-            String section = section(results);
-            String text;
-            if (Files.isRegularFile(readme)) {
-                String old = Files.readString(readme, StandardCharsets.UTF_8);
-                int b = old.indexOf(BEGIN);
-                int e = old.indexOf(END);
-                if (b >= 0 && e > b) {
-                    text = old.substring(0, b) + section + old.substring(e + END.length());
-                } else {
-                    text = old + (old.endsWith("\n") ? "\n" : "\n\n") + section + "\n";
-                }
-            } else {
-                text = header(dir) + section + "\n";
-            }
-            AtomicFiles.writeString(readme, text);
+            replaceSection(dir, BEGIN, END, section(results));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the model card in " + dir + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Puts {@code section} (which starts with {@code begin} and ends with {@code end}) into
+     * {@code dir/README.md}: in place of the old section between the same markers, else appended; a
+     * missing README is created with the architecture header. Everything else in the file is kept.
+     */
+    static void replaceSection(Path dir, String begin, String end, String section) throws IOException {
+        Path readme = dir.resolve("README.md");
+        String text;
+        if (Files.isRegularFile(readme)) {
+            String old = Files.readString(readme, StandardCharsets.UTF_8);
+            int b = old.indexOf(begin);
+            int e = old.indexOf(end);
+            if (b >= 0 && e > b) {
+                text = old.substring(0, b) + section + old.substring(e + end.length());
+            } else {
+                text = old + (old.endsWith("\n") ? "\n" : "\n\n") + section + "\n";
+            }
+        } else {
+            text = header(dir) + section + "\n";
+        }
+        AtomicFiles.writeString(readme, text);
     }
 
     /** The results recorded in {@code dir/eval_results.json}, or none. */
@@ -111,7 +119,7 @@ public final class ModelCard {
             return out;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
-        } catch (JsonParseException | IllegalStateException | NullPointerException | UnsupportedOperationException e) {
+        } catch (JsonParseException | IllegalStateException | ClassCastException | NullPointerException | UnsupportedOperationException e) {
             throw new IllegalArgumentException(file + ": not a minitron eval results file (" + e.getMessage() + ")", e);
         }
     }

@@ -57,6 +57,30 @@ class PruneCommandTest {
         int[] topHidden = java.util.Arrays.stream(t.best().ranking("hidden", -1)).limit(12).sorted().toArray();
         assertArrayEquals(topHidden, k.hidden(), "the kept channels are the table's top 12");
         assertTrue(p.out().contains("pruned"), p.out());
+        // the export's model card: its lineage (parent, plan, importance run, command)
+        java.util.List<ai.minitron.eval.Lineage.Step> steps = ai.minitron.eval.Lineage.read(out);
+        assertEquals(1, steps.size());
+        assertEquals(model.toString(), steps.get(0).facts().get("parent model"));
+        assertTrue(steps.get(0).facts().get("importance run").startsWith(imp.toString()), steps.get(0).facts().toString());
+        assertTrue(steps.get(0).command().startsWith("minitron prune --model " + model), steps.get(0).command());
+
+        // distilling the pruned export extends the card: both steps, tokens and losses
+        Path text = tmp.resolve("text.txt");
+        try {
+            String corpus = java.nio.file.Files.readString(Path.of("../data/corpus/validation.txt"));
+            java.nio.file.Files.writeString(text, corpus.substring(0, 20_000));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        Path distilled = tmp.resolve("distilled");
+        CliTest.Run d = CliTest.run("distill", "--teacher", model.toString(), "--student", out.toString(), "--data",
+                text.toString(), "--val", text.toString(), "--tokens", "256", "--batch-size", "2", "--seq-len", "16",
+                "--eval-every", "4", "--eval-batches", "1", "--out", distilled.toString());
+        assertEquals(0, d.code(), d.err());
+        steps = ai.minitron.eval.Lineage.read(distilled.resolve("model"));
+        assertEquals(java.util.List.of("prune", "distill"), steps.stream().map(ai.minitron.eval.Lineage.Step::name).toList());
+        assertEquals("256 student, 256 teacher (8 steps)", steps.get(1).facts().get("tokens"));
+        assertTrue(steps.get(1).facts().get("final validation").contains("KL(teacher || student)"), steps.get(1).facts().toString());
 
         CliTest.Run wrong = CliTest.run("prune", "--model", other.toString(), "--importance", imp.toString(), "--mlp", "8",
                 "--out", tmp.resolve("x").toString());

@@ -110,4 +110,40 @@ class EvalCliTest {
         assertTrue(r.err().startsWith("error: " + bad + ":2: a multiple-choice item needs at least 2 choices"), r.err());
         assertEquals(1, r.err().strip().lines().count(), r.err());
     }
+
+    @Test
+    void severalModelsSideBySideInOneReport() throws Exception {
+        Path other = tmp.resolve("random2");
+        try (NDManager m = NDManager.newBaseManager()) {
+            new LanguageModel(EvalFixtures.TINY, Weights.random(EvalFixtures.TINY, m, 2, DataType.FLOAT32),
+                    EvalFixtures.tokenizer(), TensorDType.F32).save(other, TensorDType.F32);
+        }
+        Path report = tmp.resolve("report");
+        Run r = run("eval", "--model", model.toString(), "--model", other.toString(), "--tasks", "ppl," + mc + "," + lw,
+                "--text", text.toString(), "--seq-len", "16", "--out", report.toString());
+        assertEquals(0, r.code(), r.err());
+        // long form: 2 models x (perplexity + acc, acc_norm + exact_match, acc, ppl) rows
+        tech.tablesaw.api.Table t = ai.minitron.stats.ArrowIo.read(report.resolve("report.arrow"));
+        assertEquals(12, t.rowCount());
+        assertEquals(List.of("random", "random2"), t.stringColumn("model").unique().asList().stream().sorted().toList());
+        // each model's numbers equal a single-model run's
+        Run single = run("eval-tasks", "--model", other.toString(), "--tasks", mc.toString());
+        String acc = single.out().lines().filter(l -> l.startsWith("acc ")).findFirst().orElseThrow().split("\\s+")[1];
+        double reported = t.where(t.stringColumn("model").isEqualTo("random2").and(t.stringColumn("task").isEqualTo("mc"))
+                .and(t.stringColumn("metric").isEqualTo("acc"))).doubleColumn("value").get(0);
+        assertEquals(Double.parseDouble(acc), reported, 1e-4);
+        String md = Files.readString(report.resolve("report.md"));
+        assertTrue(md.contains("| task | metric | random | random2 | protocol |"), md);
+        assertTrue(md.contains(" ± "), md); // accuracies carry standard errors
+        assertTrue(Files.readString(report.resolve("report.html")).contains("<th>random2</th>"));
+
+        Run unknown = run("eval", "--model", model.toString(), "--tasks", "ppl,hellaswag");
+        assertEquals(2, unknown.code());
+        assertTrue(unknown.err().contains("unknown task 'hellaswag'; choose from ppl, continuation, lastword or a FILE.jsonl"),
+                unknown.err());
+        Run twoCards = run("eval", "--model", model.toString(), "--model", other.toString(), "--text", text.toString(),
+                "--card", tmp.resolve("c").toString());
+        assertEquals(2, twoCards.code());
+        assertTrue(twoCards.err().contains("use --out for a report"), twoCards.err());
+    }
 }
