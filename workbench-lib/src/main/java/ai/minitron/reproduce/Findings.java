@@ -252,6 +252,7 @@ public final class Findings {
         run.addProperty("seed", lab.seed());
         run.add("budget", lab.budget().toJson());
         run.addProperty("teacher_params", Shapes.params(lab.teacherConfig()));
+        run.addProperty("teacher_val_loss", lab.validationLoss(lab.teacherConfig(), lab.teacherWeights()));
         run.addProperty("threads", System.getProperty("ai.djl.pytorch.num_threads", "default"));
         run.addProperty("git_commit", gitCommit());
         run.addProperty("last_invocation_seconds", seconds);
@@ -271,7 +272,8 @@ public final class Findings {
                 ArrowIo.write(rows, out.resolve(TABLE_FILE), Map.of("producer", "minitron reproduce",
                         "budget", lab.budget().name(), "seed", String.valueOf(lab.seed())));
             }
-            AtomicFiles.writeString(out.resolve(MARKDOWN_FILE), markdown(all, lab.budget(), lab.seed(), command, total));
+            AtomicFiles.writeString(out.resolve(MARKDOWN_FILE), markdown(all, lab.budget(), lab.seed(), command, total,
+                    run.get("teacher_val_loss").getAsDouble()));
             AtomicFiles.writeString(out.resolve(RUN_FILE), GSON.toJson(run) + "\n");
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the findings to " + out + ": " + e.getMessage(), e);
@@ -279,10 +281,12 @@ public final class Findings {
     }
 
     /** The Markdown table: one line per experiment. */
-    static String markdown(List<Summary> all, Budget budget, long seed, String command, double seconds) {
+    static String markdown(List<Summary> all, Budget budget, long seed, String command, double seconds,
+            double teacherLoss) {
         StringBuilder b = new StringBuilder();
         b.append(String.format(Locale.ROOT, "Command: `%s` (budget %s, seed %d, D = %,d distillation tokens,"
-                + " wall time %.1f min)%n%n", command, budget.name(), seed, budget.distillTokens(), seconds / 60));
+                + " experiments' wall time %.1f min; teacher validation loss %.3f on the same rows)%n%n", command,
+                budget.name(), seed, budget.distillTokens(), seconds / 60, teacherLoss));
         b.append("| # | finding | paper's claim | rule applied | our measurement | holds |\n");
         b.append("|---|---|---|---|---|---|\n");
         for (Summary s : all) {

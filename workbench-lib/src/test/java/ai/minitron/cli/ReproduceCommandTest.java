@@ -68,6 +68,8 @@ class ReproduceCommandTest {
         assertEquals(7, run.get("seed").getAsLong());
         assertEquals("quick", run.getAsJsonObject("budget").get("name").getAsString());
         assertEquals(9, run.getAsJsonObject("experiment_seconds").size());
+        double teacherLoss = run.get("teacher_val_loss").getAsDouble();
+        assertTrue(teacherLoss > 0 && teacherLoss < Math.log(8192), "teacher loss " + teacherLoss + " beats uniform");
 
         // Resume: the same --out reuses every experiment (none starts again) and gives the same table.
         List<Integer> started = new ArrayList<>();
