@@ -10,6 +10,15 @@ import ai.djl.training.GradientCollector;
 import ai.minitron.config.Architecture;
 import ai.minitron.config.ModelConfig;
 import ai.minitron.config.ParamCount;
+import ai.minitron.data.TokenDataset;
+import ai.minitron.distill.DistillBenchmark;
+import ai.minitron.distill.Distiller;
+import ai.minitron.distill.IntermediateLoss;
+import ai.minitron.model.LanguageModel;
+import ai.minitron.prune.PrunePlan;
+import ai.minitron.prune.Pruner;
+import ai.minitron.prune.StaticScores;
+import java.nio.file.Path;
 import ai.minitron.model.DecoderLM;
 import ai.minitron.model.LmLoss;
 import ai.minitron.model.Weights;
@@ -21,6 +30,8 @@ import picocli.CommandLine.Option;
  * {@code minitron bench}: forward and forward+backward throughput of a ~20M-parameter Llama-style
  * model, as tokens/s and achieved GFLOP/s, beside the fp32 1024^3 matmul GFLOP/s measured in the
  * same process. The ratio (model GFLOP/s / matmul GFLOP/s) is the number to compare across machines.
+ * With {@code --distill}: distillation steps of a teacher checkpoint into a pruned student
+ * ({@link DistillBenchmark}), with resident memory over the steps.
  */
 @Command(name = "bench", description = "Forward and forward+backward throughput against the matmul ceiling, in one process.")
 final class BenchCommand implements Callable<Integer> {
@@ -47,14 +58,27 @@ final class BenchCommand implements Callable<Integer> {
 
     /** Forward FLOPs per step: 2 * (matmul weights) per token, plus QK^T and PV (causal, full matrix). */
     static double forwardFlops(ModelConfig c, int b, int t) {
-        ParamCount pc = ParamCount.of(c);
-        double matmulParams = pc.attention() + pc.mlp() + (double) c.vocabSize() * c.hiddenSize();
-        double attn = 2.0 * 2.0 * c.numHiddenLayers() * (double) t * t * c.numAttentionHeads() * c.headDim();
-        return b * (2.0 * matmulParams * t + attn);
+        return DistillBenchmark.forwardFlops(c, b, t);
     }
+
+    @Option(names = "--distill", description = "Benchmark distillation steps instead: --teacher -> a pruned student"
+            + " (hidden x3/4, MLP x1/2, 3/4 of the layers).")
+    boolean distill;
+
+    @Option(names = "--teacher", defaultValue = "data/teacher", description = "Teacher for --distill (default ${DEFAULT-VALUE}).")
+    Path teacherDir;
+
+    @Option(names = "--distill-steps", defaultValue = "20", description = "Timed distillation steps (default ${DEFAULT-VALUE}).")
+    int distillSteps;
+
+    @Option(names = "--is-loss", description = "With --distill: add the intermediate-state loss (cosine or mse) on the default layer map.")
+    String isLoss;
 
     @Override
     public Integer call() {
+        if (distill) {
+            return callDistill();
+        }
         ModelConfig c = benchConfig(small);
         try (NDManager m = NDManager.newBaseManager()) {
             double ceiling = matmulGflops(m, small ? 256 : 1024, iters);
@@ -79,6 +103,33 @@ final class BenchCommand implements Callable<Integer> {
             System.out.printf("%-22s %12s %12.1f %10s%n", "fp32 matmul (ceiling)", "-", ceiling, "1.00");
             report("forward", tokensPerStep / fwd, flops / fwd / 1e9, ceiling);
             report("forward+backward", tokensPerStep / fb, 3 * flops / fb / 1e9, ceiling);
+        }
+        return 0;
+    }
+
+    private int callDistill() {
+        try (NDManager m = NDManager.newBaseManager(); LanguageModel teacher = LanguageModel.load(teacherDir, m)) {
+            ModelConfig tc = teacher.config();
+            double ceiling = matmulGflops(m, small ? 256 : 1024, iters);
+            PrunePlan plan = PrunePlan.keepAll().withHidden(tc.hiddenSize() * 3 / 4).withMlp(tc.intermediateSize() / 2)
+                    .withLayers(Math.max(1, tc.numHiddenLayers() * 3 / 4), PrunePlan.Depth.LOWEST);
+            Pruner.Pruned student = Pruner.apply(tc, teacher.weights(), Pruner.select(tc, plan, StaticScores.firstK(tc)));
+            Distiller.Options o = Distiller.Options.forwardKl();
+            if (isLoss != null) {
+                o = o.withIntermediate(new IntermediateLoss.Config(IntermediateLoss.parseKind(isLoss),
+                        IntermediateLoss.defaultMap(tc.numHiddenLayers(), student.config().numHiddenLayers()), false, 0,
+                        true));
+            }
+            Distiller d = new Distiller(tc, teacher.weights(), student.config(), o);
+            TokenDataset.checkSeqLen(seqLen, tc.maxPositionEmbeddings());
+            System.out.printf("teacher: %s, %,d parameters; student (pruned): %,d parameters; batch %d x %d tokens%s%n",
+                    teacherDir, ParamCount.of(tc).total(), ParamCount.of(student.config()).total(), batch, seqLen,
+                    isLoss == null ? "" : "; + intermediate-state loss " + isLoss);
+            System.out.printf("engine: %s; threads: %d%n", Engine.getInstance().getEngineName() + " "
+                    + Engine.getInstance().getVersion(), Runtime.getRuntime().availableProcessors());
+            DistillBenchmark.Result r = DistillBenchmark.run(d, tc, student.config(), student.weights(), batch, seqLen, 2,
+                    distillSteps, ceiling);
+            System.out.print(r);
         }
         return 0;
     }

@@ -4,7 +4,12 @@ import ai.djl.ndarray.NDManager;
 import ai.minitron.data.Corpus;
 import ai.minitron.data.TokenDataset;
 import ai.minitron.distill.Distiller;
+import ai.minitron.distill.IntermediateLoss;
 import ai.minitron.distill.KdLoss;
+import ai.minitron.distill.TeacherCache;
+import ai.minitron.distill.TeacherCorrection;
+import ai.minitron.importance.Provenance;
+import ai.minitron.model.Weights;
 import ai.minitron.io.TensorDType;
 import ai.minitron.model.LanguageModel;
 import ai.minitron.tokenize.Tokenizer;
@@ -20,7 +25,10 @@ import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code minitron distill}: retrain a (pruned) student from its teacher's logits. */
+/**
+ * {@code minitron distill}: retrain a (pruned) student from its teacher's logits, optionally with an
+ * intermediate-state loss, a corrected teacher, or a precomputed teacher cache.
+ */
 @Command(name = "distill", description = "Distil a student from a teacher on a corpus split (resumes automatically).")
 final class DistillCommand implements Callable<Integer> {
     @Option(names = "--teacher", required = true, description = "Teacher checkpoint directory.")
@@ -62,6 +70,29 @@ final class DistillCommand implements Callable<Integer> {
     @Option(names = "--align-vocab", description = "Allow different vocabulary sizes when one is a prefix of the other.")
     boolean alignVocab;
 
+    @Option(names = "--is-loss", description = "Intermediate-state loss on mapped post-norm hidden states: cosine or mse"
+            + " (default: off).")
+    String isLoss;
+
+    @Option(names = "--is-weight", defaultValue = "dynamic", description = "α of the intermediate-state loss: a number, or"
+            + " 'dynamic' for α = L_logits / L_is (default ${DEFAULT-VALUE}).")
+    String isWeight;
+
+    @Option(names = "--layer-map", description = "TEACHER:STUDENT layer pairs for the intermediate-state loss, e.g. 7:7,6:5"
+            + " (default: the student's last 4 layers, depth-proportional).")
+    String layerMap;
+
+    @Option(names = "--embedding-loss", description = "Also match the embedding outputs (with --is-loss).")
+    boolean embeddingLoss;
+
+    @Option(names = "--teacher-correction-tokens", defaultValue = "0", description = "First fine-tune the teacher on this"
+            + " many tokens of --data (saved to OUT/teacher-corrected/, resumable), then distil from it.")
+    long teacherCorrectionTokens;
+
+    @Option(names = "--teacher-cache", description = "Distil from a teacher cache (minitron teacher-cache) instead of running"
+            + " the teacher; the teacher is still used to validate.")
+    Path teacherCache;
+
     @Option(names = "--batch-size", defaultValue = "8") int batchSize;
     @Option(names = "--seq-len", defaultValue = "128") int seqLen;
     @Option(names = "--lr", defaultValue = "1e-3") double lr;
@@ -75,60 +106,131 @@ final class DistillCommand implements Callable<Integer> {
     @Option(names = "--save-dtype", defaultValue = "F32", description = "Storage dtype of the distilled model.")
     TensorDType saveDtype;
 
+    /** The intermediate-state loss the options ask for, or null. */
+    IntermediateLoss.Config intermediate(int teacherLayers, int studentLayers) {
+        if (isLoss == null) {
+            if (layerMap != null || embeddingLoss) {
+                throw new IllegalArgumentException("--layer-map and --embedding-loss need --is-loss cosine|mse");
+            }
+            return null;
+        }
+        boolean dynamic = isWeight.trim().equalsIgnoreCase("dynamic");
+        double weight = 0;
+        if (!dynamic) {
+            try {
+                weight = Double.parseDouble(isWeight.trim());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--is-weight: '" + isWeight + "' is neither a number nor 'dynamic'");
+            }
+        }
+        var map = layerMap != null ? IntermediateLoss.parseMap(layerMap)
+                : IntermediateLoss.defaultMap(teacherLayers, studentLayers);
+        return new IntermediateLoss.Config(IntermediateLoss.parseKind(isLoss), map, embeddingLoss, weight, dynamic);
+    }
+
     @Override
     public Integer call() {
         int steps = (int) Math.max(1, tokens / ((long) batchSize * seqLen));
         TrainConfig tc = new TrainConfig(steps, batchSize, seqLen, 1, lr, minLr, Math.min(warmup, steps), 0.0, 0.9, 0.95,
                 1e-8, 1.0, evalEvery, evalBatches, checkpointEvery, seed);
         Path valFile = val != null ? val : data.toAbsolutePath().getParent().resolve("validation.txt");
+        if (teacherCache != null && teacherCorrectionTokens > 0) {
+            throw new IllegalArgumentException("--teacher-cache and --teacher-correction-tokens together: build the cache"
+                    + " from the corrected teacher instead (minitron teacher-cache --teacher OUT/"
+                    + TeacherCorrection.CORRECTED + ")");
+        }
         try (NDManager m = NDManager.newBaseManager();
                 LanguageModel teacher = LanguageModel.load(teacherDir, m);
                 LanguageModel student = LanguageModel.load(studentDir, m)) {
             Path tokPath = student.tokenizerJson() != null ? student.tokenizerJson() : teacher.tokenizerJson();
-            if (tokPath == null) {
-                throw new IllegalArgumentException(studentDir + ": no tokenizer.json in the student or the teacher");
-            }
             TokenDataset.checkSeqLen(seqLen, Math.min(teacher.config().maxPositionEmbeddings(),
                     student.config().maxPositionEmbeddings()));
             TokenDataset trainSet;
             TokenDataset valSet;
-            try (Tokenizer tok = Tokenizer.load(tokPath)) {
+            try (Tokenizer tok = student.openTokenizer(tokPath)) {
+                if (!alignVocab) {
+                    teacher.checkVocab(tok);
+                }
                 trainSet = TokenDataset.pack(Corpus.read(data).documents(), tok, seqLen);
                 valSet = TokenDataset.pack(Corpus.read(valFile).documents(), tok, seqLen);
             }
-            Distiller d = new Distiller(teacher.config(), teacher.weights(), student.config(),
-                    new Distiller.Options(new KdLoss.Config(loss, temperature, beta, topK), kdWeight, ceWeight, alignVocab));
-            System.err.printf("distilling %s -> %s: %d steps x %,d tokens, loss %s (tau %.2f), CE weight %.2f%n",
-                    teacherDir, studentDir, steps, tc.tokensPerStep(), loss, temperature, ceWeight);
+            KdLoss.Config lossConfig = new KdLoss.Config(loss, temperature, beta, topK);
+            Distiller.Options options = new Distiller.Options(lossConfig, kdWeight, ceWeight, alignVocab,
+                    intermediate(teacher.config().numHiddenLayers(), student.config().numHiddenLayers()));
+            DatasetBatches trainBatches = new DatasetBatches(trainSet, seed, true);
+            DatasetBatches valBatches = new DatasetBatches(valSet, 0, false);
+            Weights teacherWeights = teacher.weights();
+            long corrected = 0;
+            if (teacherCorrectionTokens > 0) {
+                int correctionSteps = (int) Math.max(1, teacherCorrectionTokens / tc.tokensPerStep());
+                System.err.printf("teacher correction: %d steps x %,d tokens on %s -> %s%n", correctionSteps,
+                        tc.tokensPerStep(), data, out.resolve(TeacherCorrection.CORRECTED));
+                TeacherCorrection.Result r;
+                try (ProgressBar pb = bar("correct teacher", correctionSteps)) {
+                    r = TeacherCorrection.run(teacher.config(), teacherWeights, teacher.tokenizerJson(),
+                            teacherCorrectionTokens, tc, trainBatches, valBatches, out, m, listener(pb));
+                }
+                teacherWeights = r.weights();
+                corrected = r.tokens();
+            }
+            Distiller d = new Distiller(teacher.config(), teacherWeights, student.config(), options).correctedOn(corrected);
+            if (teacherCache != null) {
+                TeacherCache cache = TeacherCache.open(teacherCache);
+                String hash = Provenance.checkpointHash(teacherDir);
+                if (!hash.equals(cache.manifest().teacher_hash())) {
+                    throw new IllegalArgumentException(teacherCache + ": the cache was made from another teacher (hash "
+                            + cache.manifest().teacher_hash() + ") than " + teacherDir + " (hash " + hash + ")");
+                }
+                d.withCache(cache);
+            }
+            System.err.printf("distilling %s -> %s: %d steps x %,d tokens, loss %s (tau %.2f), CE weight %.2f%s%s%n",
+                    teacherDir, studentDir, steps, tc.tokensPerStep(), loss, temperature, ceWeight,
+                    options.intermediate() == null ? "" : ", IS " + options.intermediate().kind() + " on "
+                            + options.intermediate().map() + (options.intermediate().embedding() ? " + embedding" : "")
+                            + ", alpha " + (options.intermediate().dynamic() ? "dynamic" : options.intermediate().weight()),
+                    teacherCache == null ? "" : ", teacher from cache " + teacherCache);
             List<Distiller.Validation> log;
-            try (ProgressBar pb = new ProgressBarBuilder().setTaskName("distill").setInitialMax(steps)
-                    .setStyle(ProgressBarStyle.ASCII).continuousUpdate().build()) {
-                log = d.run(student.weights(), tc, new DatasetBatches(trainSet, seed, true),
-                        new DatasetBatches(valSet, 0, false), out, new TrainLoop.Listener() {
-                            @Override
-                            public void onStep(TrainLoop.StepMetrics s) {
-                                pb.stepTo(s.step());
-                                pb.setExtraMessage(String.format(" loss %.4f", s.loss()));
-                            }
-
-                            @Override
-                            public void onResume(long step) {
-                                pb.stepTo(step);
-                            }
-                        });
+            try (ProgressBar pb = bar("distill", steps)) {
+                log = d.run(student.weights(), tc, trainBatches, valBatches, out, listener(pb));
             }
             Path modelDir = out.resolve("model");
             new LanguageModel(student.config(), student.weights(), tokPath, saveDtype).save(modelDir, saveDtype);
-            System.out.printf("%-6s %14s %14s %10s %10s %14s%n", "step", "student_tokens", "teacher_tokens", "val_loss",
-                    "val_ppl", "KL(teacher|s)");
+            System.out.printf("%-6s %14s %14s %14s %10s %10s %14s%n", "step", "student_tokens", "teacher_tokens",
+                    "teacher_total", "val_loss", "val_ppl", "KL(teacher|s)");
             for (Distiller.Validation v : log) {
-                System.out.printf("%-6d %,14d %,14d %10.4f %10.2f %14.5f%n", v.step(), v.studentTokens(), v.teacherTokens(),
-                        v.valLoss(), v.valPerplexity(), v.klToTeacher());
+                System.out.printf("%-6d %,14d %,14d %,14d %10.4f %10.2f %14.5f%n", v.step(), v.studentTokens(),
+                        v.teacherTokens(), v.teacherTokensTotal(), v.valLoss(), v.valPerplexity(), v.klToTeacher());
             }
-            Cards.distilled(modelDir, studentDir, teacherDir, String.format(java.util.Locale.ROOT,
-                    "%s (tau %.2f) x %.2f + CE x %.2f", loss, temperature, kdWeight, ceWeight), log, out.resolve("distill_metrics.arrow"));
+            IntermediateLoss.Config is = options.intermediate();
+            String losses = String.format(java.util.Locale.ROOT, "%s (tau %.2f) x %.2f + CE x %.2f", loss, temperature,
+                    kdWeight, ceWeight)
+                    + (is == null ? "" : " + intermediate-state " + is.kind() + " on teacher:student " + is.map()
+                            + (is.embedding() ? " + embedding" : "") + " x " + (is.dynamic() ? "dynamic alpha" : is.weight()))
+                    + (corrected > 0 ? String.format(java.util.Locale.ROOT, "; teacher corrected on %,d tokens", corrected) : "")
+                    + (teacherCache != null ? "; teacher from cache " + teacherCache : "");
+            Cards.distilled(modelDir, studentDir, teacherDir, losses, log, out.resolve("distill_metrics.arrow"));
             System.out.println("distilled model written to " + modelDir);
         }
         return 0;
+    }
+
+    private static ProgressBar bar(String name, int steps) {
+        return new ProgressBarBuilder().setTaskName(name).setInitialMax(steps).setStyle(ProgressBarStyle.ASCII)
+                .continuousUpdate().build();
+    }
+
+    private static TrainLoop.Listener listener(ProgressBar pb) {
+        return new TrainLoop.Listener() {
+            @Override
+            public void onStep(TrainLoop.StepMetrics s) {
+                pb.stepTo(s.step());
+                pb.setExtraMessage(String.format(" loss %.4f", s.loss()));
+            }
+
+            @Override
+            public void onResume(long step) {
+                pb.stepTo(step);
+            }
+        };
     }
 }

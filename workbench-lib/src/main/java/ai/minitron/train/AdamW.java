@@ -53,11 +53,25 @@ public final class AdamW {
 
     /** Applies one update to every weight from its accumulated gradient. */
     public void step(Weights w, double lr) {
+        step(java.util.List.of(w), lr);
+    }
+
+    /**
+     * One update of several parameter groups at once (the model and, e.g., a distillation
+     * projection trained with it): one step count, moments keyed by tensor name (names must differ).
+     */
+    public void step(java.util.List<Weights> groups, double lr) {
         step++;
         double bc1 = 1 - Math.pow(hyper.beta1(), step);
         double bc2 = 1 - Math.pow(hyper.beta2(), step);
         double stepSize = lr / bc1;
         double sqrtBc2 = Math.sqrt(bc2);
+        for (Weights w : groups) {
+            stepGroup(w, lr, stepSize, sqrtBc2);
+        }
+    }
+
+    private void stepGroup(Weights w, double lr, double stepSize, double sqrtBc2) {
         for (var e : w.asMap().entrySet()) {
             String name = e.getKey();
             NDArray p = e.getValue();
@@ -99,8 +113,20 @@ public final class AdamW {
 
     /** Restores state saved by {@link #state()} for the given weights and step count. */
     public void load(Map<String, HostTensor> state, Weights w, long stepCount, String source) {
+        load(state, java.util.List.of(w), stepCount, source);
+    }
+
+    /** Restores state saved by {@link #state()} for several parameter groups (see {@link #step(java.util.List, double)}). */
+    public void load(Map<String, HostTensor> state, java.util.List<Weights> groups, long stepCount, String source) {
         expAvg.clear();
         expAvgSq.clear();
+        for (Weights w : groups) {
+            loadGroup(state, w, source);
+        }
+        this.step = stepCount;
+    }
+
+    private void loadGroup(Map<String, HostTensor> state, Weights w, String source) {
         for (var e : w.asMap().entrySet()) {
             HostTensor m = state.get("exp_avg." + e.getKey());
             HostTensor v = state.get("exp_avg_sq." + e.getKey());
@@ -115,6 +141,5 @@ public final class AdamW {
             expAvg.put(e.getKey(), w.manager().create(m.toFloats(), e.getValue().getShape()));
             expAvgSq.put(e.getKey(), w.manager().create(v.toFloats(), e.getValue().getShape()));
         }
-        this.step = stepCount;
     }
 }

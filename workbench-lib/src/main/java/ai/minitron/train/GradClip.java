@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.minitron.model.Weights;
+import java.util.List;
 
 /**
  * Global-norm gradient clipping (Pascanu et al. 2013), as {@code torch.nn.utils.clip_grad_norm_}:
@@ -15,11 +16,18 @@ public final class GradClip {
 
     /** The global L2 norm of all gradients. */
     public static double globalNorm(Weights w) {
+        return globalNorm(List.of(w));
+    }
+
+    /** The global L2 norm of the gradients of several parameter groups together. */
+    public static double globalNorm(List<Weights> groups) {
         double sumSq = 0;
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
-            for (NDArray p : w.asMap().values()) {
-                sumSq += p.getGradient().toType(DataType.FLOAT64, false).square().sum().getDouble();
+            for (Weights w : groups) {
+                for (NDArray p : w.asMap().values()) {
+                    sumSq += p.getGradient().toType(DataType.FLOAT64, false).square().sum().getDouble();
+                }
             }
         }
         return Math.sqrt(sumSq);
@@ -27,7 +35,12 @@ public final class GradClip {
 
     /** Clips in place and returns the norm before clipping. {@code maxNorm <= 0} disables clipping. */
     public static double clip(Weights w, double maxNorm) {
-        double norm = globalNorm(w);
+        return clip(List.of(w), maxNorm);
+    }
+
+    /** Clips several parameter groups by their joint norm; returns the norm before clipping. */
+    public static double clip(List<Weights> groups, double maxNorm) {
+        double norm = globalNorm(groups);
         if (!Double.isFinite(norm)) {
             throw new ArithmeticException("gradient norm is " + norm + ": the loss diverged (lower the learning rate)");
         }
@@ -35,8 +48,10 @@ public final class GradClip {
             double scale = maxNorm / (norm + 1e-6);
             try (NDScope scope = new NDScope()) {
                 scope.suppressNotUsedWarning();
-                for (NDArray p : w.asMap().values()) {
-                    p.getGradient().muli(scale);
+                for (Weights w : groups) {
+                    for (NDArray p : w.asMap().values()) {
+                        p.getGradient().muli(scale);
+                    }
                 }
             }
         }
@@ -45,6 +60,17 @@ public final class GradClip {
 
     /** Sets every gradient to zero (gradients accumulate across backward calls). */
     public static void zero(Weights w) {
+        zero(List.of(w));
+    }
+
+    /** Zeroes the gradients of several parameter groups. */
+    public static void zero(List<Weights> groups) {
+        for (Weights w : groups) {
+            zeroGroup(w);
+        }
+    }
+
+    private static void zeroGroup(Weights w) {
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
             for (NDArray p : w.asMap().values()) {

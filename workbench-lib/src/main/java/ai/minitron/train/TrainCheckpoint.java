@@ -30,6 +30,8 @@ import tech.tablesaw.api.Table;
  * Training checkpoints in {@code OUT/checkpoint/}: the model (config.json + model.safetensors, F32,
  * a valid Hugging Face checkpoint), the AdamW moments (optimizer.safetensors), the step and data
  * position with the run's configuration (trainer_state.json), and the metrics so far (metrics.arrow).
+ * Auxiliary tensors trained with the model but not part of it (e.g. distillation's learned
+ * projection) go to auxiliary.safetensors, so a resume restores them too.
  *
  * <p>Atomic: a checkpoint is written completely into {@code checkpoint.tmp/}, then swapped in by
  * renames ({@code checkpoint -> checkpoint.old}, {@code checkpoint.tmp -> checkpoint}), so an
@@ -40,6 +42,9 @@ public final class TrainCheckpoint {
 
     /** What a resume restores besides weights and optimizer. */
     public record State(long step, List<TrainLoop.StepMetrics> metrics) {}
+
+    /** File of the auxiliary trainable tensors inside a checkpoint. */
+    public static final String AUXILIARY = "auxiliary.safetensors";
 
     private final Path out;
 
@@ -54,6 +59,12 @@ public final class TrainCheckpoint {
     /** Writes a checkpoint at {@code step} and returns its directory. */
     public Path save(ModelConfig config, Weights w, AdamW opt, TrainConfig tc, long step,
             List<TrainLoop.StepMetrics> metrics) {
+        return save(config, w, null, opt, tc, step, metrics);
+    }
+
+    /** As {@link #save(ModelConfig, Weights, AdamW, TrainConfig, long, List)}, plus auxiliary tensors (or null). */
+    public Path save(ModelConfig config, Weights w, Weights auxiliary, AdamW opt, TrainConfig tc, long step,
+            List<TrainLoop.StepMetrics> metrics) {
         Path tmp = out.resolve("checkpoint.tmp");
         Path cur = dir();
         Path old = out.resolve("checkpoint.old");
@@ -61,6 +72,9 @@ public final class TrainCheckpoint {
             deleteTree(tmp);
             Files.createDirectories(tmp);
             SafeTensors.write(tmp.resolve("model.safetensors"), w.toHost(TensorDType.F32).values(), Map.of("format", "pt"));
+            if (auxiliary != null) {
+                SafeTensors.write(tmp.resolve(AUXILIARY), auxiliary.toHost(TensorDType.F32).values(), Map.of("format", "pt"));
+            }
             SafeTensors.write(tmp.resolve("optimizer.safetensors"), opt.state().values(), Map.of("step", "" + opt.stepCount()));
             AtomicFiles.writeString(tmp.resolve("config.json"), config.toJsonString() + "\n");
             JsonObject state = new JsonObject();
@@ -91,6 +105,11 @@ public final class TrainCheckpoint {
      * Refuses (clearly, changing nothing) a checkpoint of another model or of a different run setup.
      */
     public State loadLatest(ModelConfig config, Weights w, AdamW opt, TrainConfig tc) {
+        return loadLatest(config, w, null, opt, tc);
+    }
+
+    /** As {@link #loadLatest(ModelConfig, Weights, AdamW, TrainConfig)}, restoring auxiliary tensors too (or null). */
+    public State loadLatest(ModelConfig config, Weights w, Weights auxiliary, AdamW opt, TrainConfig tc) {
         Path dir = Files.isDirectory(dir()) ? dir() : out.resolve("checkpoint.old");
         if (!Files.isRegularFile(dir.resolve("trainer_state.json"))) {
             return null;
@@ -112,6 +131,26 @@ public final class TrainCheckpoint {
                             + a.get(f) + ", now " + b.get(f) + ")");
                 }
             }
+            Map<String, HostTensor> aux = null;
+            boolean hasAux = Files.exists(dir.resolve(AUXILIARY));
+            if (hasAux != (auxiliary != null)) {
+                throw new IllegalArgumentException(dir + (hasAux
+                        ? ": this checkpoint also trained auxiliary tensors (e.g. an intermediate-state projection) that"
+                                + " this run does not have; resume with the same distillation options or use a new --out"
+                        : ": this checkpoint has no auxiliary tensors (e.g. an intermediate-state projection) but this run"
+                                + " trains some; resume with the same distillation options or use a new --out"));
+            }
+            if (auxiliary != null) {
+                aux = SafeTensors.read(dir.resolve(AUXILIARY));
+                for (var e : auxiliary.asMap().entrySet()) {
+                    HostTensor t = aux.get(e.getKey());
+                    if (t == null || !java.util.Arrays.equals(t.shape(), e.getValue().getShape().getShape())) {
+                        throw new IllegalArgumentException(dir + ": auxiliary tensor '" + e.getKey() + "' is "
+                                + (t == null ? "missing" : "of shape " + java.util.Arrays.toString(t.shape()))
+                                + " but this run needs " + e.getValue().getShape());
+                    }
+                }
+            }
             Map<String, HostTensor> host = SafeTensors.read(dir.resolve("model.safetensors"));
             Weights restored = Weights.fromHost(config, host, w.manager(), w.dataType(), dir.toString());
             Map<String, HostTensor> optState = SafeTensors.read(dir.resolve("optimizer.safetensors"));
@@ -121,7 +160,17 @@ public final class TrainCheckpoint {
                 a.detach();
                 w.put(e.getKey(), a);
             }
-            opt.load(optState, w, state.get("optimizer_steps").getAsLong(), dir.toString());
+            List<Weights> groups = new ArrayList<>(List.of(w));
+            if (auxiliary != null) {
+                for (var e : auxiliary.asMap().entrySet()) {
+                    HostTensor t = aux.get(e.getKey());
+                    NDArray a = auxiliary.manager().create(t.toFloats(), e.getValue().getShape())
+                            .toType(e.getValue().getDataType(), false);
+                    auxiliary.put(e.getKey(), a);
+                }
+                groups.add(auxiliary);
+            }
+            opt.load(optState, groups, state.get("optimizer_steps").getAsLong(), dir.toString());
             List<TrainLoop.StepMetrics> metrics = new ArrayList<>();
             Path mf = dir.resolve("metrics.arrow");
             if (Files.exists(mf)) {

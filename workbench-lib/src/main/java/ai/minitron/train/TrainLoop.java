@@ -51,9 +51,20 @@ public final class TrainLoop {
     private final StepLoss lossFn;
     private final TrainCheckpoint checkpoints;
     private final Listener listener;
+    private final Weights auxiliary;
 
     public TrainLoop(ModelConfig config, Weights weights, TrainConfig tc, BatchSource train, BatchSource val,
             StepLoss lossFn, Path outDir, Listener listener) {
+        this(config, weights, null, tc, train, val, lossFn, outDir, listener);
+    }
+
+    /**
+     * @param auxiliary tensors trained together with the model by the same AdamW and clipping, saved in
+     *     the checkpoint (auxiliary.safetensors) and restored on resume, but not part of the model
+     *     (e.g. distillation's learned projection); null for none. Their names must differ from the model's.
+     */
+    public TrainLoop(ModelConfig config, Weights weights, Weights auxiliary, TrainConfig tc, BatchSource train,
+            BatchSource val, StepLoss lossFn, Path outDir, Listener listener) {
         if (train.seqLen() != tc.seqLen()) {
             throw new IllegalArgumentException("data rows hold " + train.seqLen() + " tokens but seq-len is " + tc.seqLen());
         }
@@ -69,6 +80,14 @@ public final class TrainLoop {
         this.lossFn = lossFn;
         this.checkpoints = new TrainCheckpoint(outDir);
         this.listener = listener == null ? m -> {} : listener;
+        this.auxiliary = auxiliary;
+        if (auxiliary != null) {
+            for (String n : auxiliary.names()) {
+                if (weights.has(n)) {
+                    throw new IllegalArgumentException("auxiliary tensor '" + n + "' has the name of a model weight");
+                }
+            }
+        }
     }
 
     /** Next-token cross-entropy of the model on the batch: the pretraining loss. */
@@ -82,7 +101,7 @@ public final class TrainLoop {
         LrSchedule schedule = tc.schedule();
         List<StepMetrics> history = new ArrayList<>();
         long start = 0;
-        TrainCheckpoint.State resumed = checkpoints.loadLatest(config, weights, opt, tc);
+        TrainCheckpoint.State resumed = checkpoints.loadLatest(config, weights, auxiliary, opt, tc);
         if (resumed != null) {
             start = resumed.step();
             history.addAll(resumed.metrics());
@@ -90,8 +109,11 @@ public final class TrainLoop {
         }
         long tokens = start * tc.tokensPerStep();
         NDManager m = weights.manager();
-        weights.setRequiresGradient(true);
-        GradClip.zero(weights);
+        List<Weights> params = auxiliary == null ? List.of(weights) : List.of(weights, auxiliary);
+        for (Weights p : params) {
+            p.setRequiresGradient(true);
+        }
+        GradClip.zero(params);
         try {
             for (long step = start; step < tc.steps(); step++) {
                 long t0 = System.nanoTime();
@@ -101,9 +123,9 @@ public final class TrainLoop {
                     long[][] rows = train.batch(step * tc.gradAccum() + a, tc.batchSize());
                     loss += microStep(m, rows) / tc.gradAccum();
                 }
-                double gradNorm = GradClip.clip(weights, tc.clipNorm());
-                opt.step(weights, lr);
-                GradClip.zero(weights);
+                double gradNorm = GradClip.clip(params, tc.clipNorm());
+                opt.step(params, lr);
+                GradClip.zero(params);
                 tokens += tc.tokensPerStep();
                 double secs = (System.nanoTime() - t0) / 1e9;
                 long done = step + 1;
@@ -116,12 +138,14 @@ public final class TrainLoop {
                 history.add(sm);
                 listener.onStep(sm);
                 if ((tc.checkpointEvery() > 0 && done % tc.checkpointEvery() == 0) || last) {
-                    Path dir = checkpoints.save(config, weights, opt, tc, done, history);
+                    Path dir = checkpoints.save(config, weights, auxiliary, opt, tc, done, history);
                     listener.onCheckpoint(done, dir);
                 }
             }
         } finally {
-            weights.setRequiresGradient(false);
+            for (Weights p : params) {
+                p.setRequiresGradient(false);
+            }
         }
         return history;
     }

@@ -47,6 +47,22 @@ class PerplexityTest {
     }
 
     @Test
+    void aModelWithUniformOutputHasThePerplexityOfItsVocabularyUnderEveryProtocol() {
+        // a zero final-norm weight makes every hidden state, hence every logit, zero: p = 1/V at every position
+        try (NDManager m = NDManager.newBaseManager()) {
+            Weights w = Weights.random(C, m, 6, DataType.FLOAT32);
+            w.get("model.norm.weight").muli(0);
+            long[] tokens = new long[40];
+            for (int i = 0; i < tokens.length; i++) {
+                tokens[i] = (i * 11 + 1) % 30;
+            }
+            assertEquals(30.0, Perplexity.windowed(C, w, m, tokens, 8, 2, null).perplexity(), 1e-3);
+            assertEquals(30.0, Perplexity.sliding(C, w, m, tokens, 8, 3, 2, null).perplexity(), 1e-3);
+            assertEquals(Math.log(30), Perplexity.windowed(C, w, m, tokens, 8, 2, null).meanNll(), 1e-5);
+        }
+    }
+
+    @Test
     void seqLenBeyondContextIsRefused() {
         try (NDManager m = NDManager.newBaseManager()) {
             Weights w = Weights.random(C, m, 5, DataType.FLOAT32);
