@@ -1,9 +1,8 @@
 package ai.minitron.cli;
 
 import ai.djl.ndarray.NDManager;
+import ai.minitron.config.ModelConfig;
 import ai.minitron.config.ParamCount;
-import ai.minitron.importance.ImportanceTable;
-import ai.minitron.importance.Provenance;
 import ai.minitron.io.TensorDType;
 import ai.minitron.model.LanguageModel;
 import ai.minitron.prune.KeepSet;
@@ -11,8 +10,11 @@ import ai.minitron.prune.PrunePlan;
 import ai.minitron.prune.Pruner;
 import ai.minitron.prune.PruningRecord;
 import ai.minitron.prune.UnitScores;
+import ai.minitron.search.Candidate;
+import ai.minitron.search.SearchSpace;
 import com.google.gson.Gson;
 import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -32,8 +34,22 @@ final class PruneCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "Output checkpoint directory (with pruning.json).")
     Path out;
 
-    @Option(names = "--plan", description = "A JSON plan: {hiddenSize, headsPerGroup, kvGroups, mlpSize, numLayers, keepLayers, depth}.")
+    @Option(names = "--plan", description = "A JSON plan: {hiddenSize, headsPerGroup, kvGroups, mlpSize, numLayers, keepLayers, depth, headResidual} or {params, tolerance}.")
     Path planFile;
+
+    @Option(names = "--params", description = "Only a parameter budget (e.g. 3800000, 3.8M, 50%%): the shape is chosen by the default rule (see README).")
+    String params;
+
+    @Option(names = "--tolerance", defaultValue = "0.05", description = "Budget tolerance as a fraction (default ${DEFAULT-VALUE}).")
+    double tolerance;
+
+    @Option(names = "--max-prune", defaultValue = "0.5", description = "With --params: largest fraction pruned per axis (default ${DEFAULT-VALUE}).")
+    double maxPrune;
+
+    @Option(names = "--heads", description = "Query heads to keep in total (split evenly over the kept KV groups).") Integer heads;
+
+    @Option(names = "--head-residual", description = "EXPERIMENTAL: add pruned heads' o_proj columns to the most similar kept head of their group.")
+    boolean headResidual;
 
     @Option(names = "--hidden", description = "Embedding channels to keep.") Integer hidden;
     @Option(names = "--heads-per-group", description = "Query heads to keep in every KV group.") Integer headsPerGroup;
@@ -62,67 +78,65 @@ final class PruneCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        PrunePlan plan = planFile != null ? new Gson().fromJson(Files.readString(planFile), PrunePlan.class)
-                : new PrunePlan(hidden, headsPerGroup, kvGroups, mlp, keepLayers == null ? layers : null, keepLayers, depth);
+        PrunePlan plan;
+        String budgetText = params;
+        if (planFile != null) {
+            JsonObject o = JsonParser.parseString(Files.readString(planFile)).getAsJsonObject();
+            plan = new Gson().fromJson(o, PrunePlan.class);
+            if (o.has("params") && budgetText == null) {
+                budgetText = o.get("params").getAsString();
+            }
+            if (o.has("tolerance")) {
+                tolerance = o.get("tolerance").getAsDouble();
+            }
+        } else {
+            plan = new PrunePlan(hidden, headsPerGroup, kvGroups, mlp, keepLayers == null ? layers : null, keepLayers, depth);
+        }
         if (plan.depth() == null) {
             plan = new PrunePlan(plan.hiddenSize(), plan.headsPerGroup(), plan.kvGroups(), plan.mlpSize(), plan.numLayers(),
-                    plan.keepLayers(), PrunePlan.Depth.LOWEST);
+                    plan.keepLayers(), PrunePlan.Depth.LOWEST, plan.headResidual());
         }
-        ImportanceTable table = ImportanceTable.load(importance);
-        JsonObject run = table.run();
-        if (run != null && run.has("model") && run.getAsJsonObject("model").has("sha256")) {
-            String expected = run.getAsJsonObject("model").get("sha256").getAsString();
-            String actual = Provenance.checkpointHash(model);
-            if (!expected.equals(actual)) {
-                throw new IllegalArgumentException(importance + ": this importance run was computed on another model"
-                        + " (checkpoint sha256 " + expected.substring(0, 12) + "…, --model has " + actual.substring(0, 12) + "…)");
-            }
+        if (headResidual) {
+            plan = plan.withHeadResidual(true);
         }
-        ImportanceTable.View width = table.where(metric, batchAgg, seqAgg);
-        boolean needsDepth = plan.numLayers() != null;
-        ImportanceTable.View depthView = needsDepth ? table.where(depthMetric) : null;
-        UnitScores scores = new UnitScores() {
-            @Override
-            public double[] hidden() {
-                return width.hidden();
-            }
-
-            @Override
-            public double[] heads(int layer) {
-                return width.heads(layer);
-            }
-
-            @Override
-            public double[] mlp(int layer) {
-                return width.mlp(layer);
-            }
-
-            @Override
-            public double[] layers() {
-                return depthView == null ? new double[0] : depthView.layers();
-            }
-
-            @Override
-            public String runId() {
-                return width.runId() + (depthView == null ? "" : " + " + depthView.runId());
-            }
-        };
         try (NDManager m = NDManager.newBaseManager(); LanguageModel parent = LanguageModel.load(model, m)) {
-            KeepSet keep = Pruner.select(parent.config(), plan, scores);
-            Pruner.Pruned p = Pruner.apply(parent.config(), parent.weights(), keep);
+            ModelConfig pc = parent.config();
+            if (heads != null) {
+                if (plan.headsPerGroup() != null) {
+                    throw new IllegalArgumentException("give either --heads or --heads-per-group, not both");
+                }
+                int kv = plan.kvGroups() == null ? pc.numKeyValueHeads() : plan.kvGroups();
+                plan = plan.withHeadsPerGroup(PrunePlan.headsPerGroup(pc, heads, kv));
+            }
+            if (budgetText != null) {
+                if (plan.hiddenSize() != null || plan.headsPerGroup() != null || plan.kvGroups() != null
+                        || plan.mlpSize() != null || plan.numLayers() != null || plan.keepLayers() != null) {
+                    throw new IllegalArgumentException("--params chooses the whole shape: do not combine it with --hidden,"
+                            + " --heads, --heads-per-group, --kv-groups, --mlp, --layers or --keep-layers");
+                }
+                long budget = ParamBudget.parse(budgetText, ParamCount.of(pc).total(), "--params");
+                Candidate c = SearchSpace.of(pc).withMaxPrune(maxPrune).defaultChoice(budget, tolerance);
+                System.err.printf("--params %,d: chose %s (width before depth, most even pruning; run `minitron search`"
+                        + " to rank candidates by validation loss)%n", budget, c);
+                plan = c.plan(plan.depth()).withHeadResidual(plan.headResidual());
+            }
+            boolean needsDepth = plan.numLayers() != null && plan.numLayers() != pc.numHiddenLayers();
+            UnitScores scores = ImportanceScores.load(importance, model, metric, batchAgg, seqAgg, depthMetric, needsDepth);
+            KeepSet keep = Pruner.select(pc, plan, scores);
+            Pruner.Pruned p = Pruner.apply(pc, parent.weights(), keep, plan);
             new LanguageModel(p.config(), p.weights(), parent.tokenizerJson(), saveDtype).save(out, saveDtype);
-            PruningRecord.write(out, parent.config(), p.config(), plan, keep, scores.runId(), model.toString());
-            Cards.pruned(out, model, parent.config(), p.config(), plan, scores.runId(), importance);
-            long before = ParamCount.of(parent.config()).total();
+            PruningRecord.write(out, pc, p.config(), plan, keep, scores.runId(), model.toString());
+            Cards.pruned(out, model, pc, p.config(), plan, scores.runId(), importance);
+            long before = ParamCount.of(pc).total();
             long after = ParamCount.of(p.config()).total();
             System.out.printf("pruned %s (%,d parameters) -> %s (%,d parameters, %.1f%%)%n", model, before, out, after,
                     100.0 * after / before);
             System.out.printf("shape: hidden %d -> %d, layers %d -> %d, heads %d/%d -> %d/%d, mlp %d -> %d%n",
-                    parent.config().hiddenSize(), p.config().hiddenSize(), parent.config().numHiddenLayers(),
-                    p.config().numHiddenLayers(), parent.config().numAttentionHeads(), parent.config().numKeyValueHeads(),
-                    p.config().numAttentionHeads(), p.config().numKeyValueHeads(), parent.config().intermediateSize(),
+                    pc.hiddenSize(), p.config().hiddenSize(), pc.numHiddenLayers(),
+                    p.config().numHiddenLayers(), pc.numAttentionHeads(), pc.numKeyValueHeads(),
+                    p.config().numAttentionHeads(), p.config().numKeyValueHeads(), pc.intermediateSize(),
                     p.config().intermediateSize());
-            System.out.println("ranked by " + scores.runId());
+            System.out.println("ranked by " + scores.runId() + (plan.headResidual() ? " (experimental head residual on)" : ""));
         }
         return 0;
     }

@@ -140,6 +140,18 @@ public final class Pruner {
 
     /** Slices the parent weights to the kept units; the parent is left untouched. */
     public static Pruned apply(ModelConfig c, Weights w, KeepSet k) {
+        return apply(c, w, k, false);
+    }
+
+    /**
+     * Like {@link #apply(ModelConfig, Weights, KeepSet)}, with the plan's options: with
+     * {@code plan.headResidual()} the pruned heads' o_proj columns are merged into kept heads first.
+     */
+    public static Pruned apply(ModelConfig c, Weights w, KeepSet k, PrunePlan plan) {
+        return apply(c, w, k, plan.headResidual());
+    }
+
+    private static Pruned apply(ModelConfig c, Weights w, KeepSet k, boolean headResidual) {
         int d = c.headDim();
         int nHeads = k.heads().isEmpty() ? c.numAttentionHeads() : k.heads().get(0).length;
         int nKv = k.kvGroupsPerLayer().isEmpty() ? c.numKeyValueHeads() : k.kvGroupsPerLayer().get(0).length;
@@ -167,7 +179,13 @@ public final class Pruner {
             put(out, q + "self_attn.q_proj.weight", cols(rows(w.get(p + "self_attn.q_proj.weight"), qRows), hid));
             put(out, q + "self_attn.k_proj.weight", cols(rows(w.get(p + "self_attn.k_proj.weight"), kvRows), hid));
             put(out, q + "self_attn.v_proj.weight", cols(rows(w.get(p + "self_attn.v_proj.weight"), kvRows), hid));
-            put(out, q + "self_attn.o_proj.weight", cols(rows(w.get(p + "self_attn.o_proj.weight"), hid), qRows));
+            NDArray merged = headResidual ? mergePrunedHeads(c, w.get(p + "self_attn.q_proj.weight"),
+                    w.get(p + "self_attn.o_proj.weight"), k.heads().get(j), k.kvGroupsPerLayer().get(j)) : null;
+            put(out, q + "self_attn.o_proj.weight", cols(rows(merged != null ? merged
+                    : w.get(p + "self_attn.o_proj.weight"), hid), qRows));
+            if (merged != null) {
+                merged.close();
+            }
             sliceBias(w, out, p, q, "self_attn.q_proj.bias", qRows);
             sliceBias(w, out, p, q, "self_attn.k_proj.bias", kvRows);
             sliceBias(w, out, p, q, "self_attn.v_proj.bias", kvRows);
@@ -201,6 +219,61 @@ public final class Pruner {
         }
         out.close();
         return new Pruned(child, ordered, k);
+    }
+
+    /**
+     * The experimental head residual (see {@link PrunePlan#headResidual}): o_proj [hidden, heads * D]
+     * with the D columns of every pruned head of a kept KV group added to those of the kept head of
+     * that group whose q_proj block [D, hidden] has the highest cosine similarity to its own.
+     */
+    static NDArray mergePrunedHeads(ModelConfig c, NDArray qProj, NDArray oProj, int[] keptHeads, int[] keptGroups) {
+        int d = c.headDim();
+        int g = c.queriesPerKvHead();
+        int hidden = (int) qProj.getShape().get(1);
+        int width = (int) oProj.getShape().get(1); // heads * D
+        double[] q = host(qProj); // [heads * D, hidden]
+        double[] o = host(oProj); // [hidden, heads * D]
+        java.util.Set<Integer> kept = new java.util.HashSet<>();
+        for (int h : keptHeads) {
+            kept.add(h);
+        }
+        for (int grp : keptGroups) {
+            for (int j = grp * g; j < grp * g + g; j++) {
+                if (kept.contains(j)) {
+                    continue;
+                }
+                int target = -1;
+                double best = Double.NEGATIVE_INFINITY;
+                for (int i = grp * g; i < grp * g + g; i++) {
+                    if (!kept.contains(i)) {
+                        continue;
+                    }
+                    double cos = cosine(q, i * d * hidden, j * d * hidden, d * hidden);
+                    if (cos > best) {
+                        best = cos;
+                        target = i;
+                    }
+                }
+                for (int r = 0; r < hidden; r++) {
+                    for (int t = 0; t < d; t++) {
+                        o[r * width + target * d + t] += o[r * width + j * d + t];
+                    }
+                }
+            }
+        }
+        return device(oProj, o, oProj.getShape());
+    }
+
+    private static double cosine(double[] v, int a, int b, int n) {
+        double ab = 0;
+        double aa = 0;
+        double bb = 0;
+        for (int i = 0; i < n; i++) {
+            ab += v[a + i] * v[b + i];
+            aa += v[a + i] * v[a + i];
+            bb += v[b + i] * v[b + i];
+        }
+        return aa == 0 || bb == 0 ? 0 : ab / Math.sqrt(aa * bb);
     }
 
     private static void sliceBias(Weights w, Weights out, String p, String q, String name, int[] idx) {

@@ -1,0 +1,73 @@
+package ai.minitron.cli;
+
+import ai.minitron.importance.ImportanceTable;
+import ai.minitron.importance.Provenance;
+import ai.minitron.prune.UnitScores;
+import com.google.gson.JsonObject;
+import java.nio.file.Path;
+
+/**
+ * An importance run as the {@link UnitScores} pruning ranks by (one width metric and aggregation,
+ * one depth metric), after checking that it was computed on the model being pruned. Shared by
+ * {@code prune} and {@code search}.
+ */
+final class ImportanceScores {
+    private ImportanceScores() {}
+
+    /**
+     * Loads {@code importance} and refuses a run of another checkpoint (sha256 of config + weights),
+     * naming the model it belongs to.
+     */
+    static UnitScores load(Path importance, Path model, String metric, String batchAgg, String seqAgg,
+            String depthMetric, boolean needsDepth) {
+        ImportanceTable table = ImportanceTable.load(importance);
+        checkSameModel(table.run(), importance, model);
+        ImportanceTable.View width = table.where(metric, batchAgg, seqAgg);
+        ImportanceTable.View depthView = needsDepth ? table.where(depthMetric) : null;
+        return new UnitScores() {
+            @Override
+            public double[] hidden() {
+                return width.hidden();
+            }
+
+            @Override
+            public double[] heads(int layer) {
+                return width.heads(layer);
+            }
+
+            @Override
+            public double[] mlp(int layer) {
+                return width.mlp(layer);
+            }
+
+            @Override
+            public double[] layers() {
+                return depthView == null ? new double[0] : depthView.layers();
+            }
+
+            @Override
+            public String runId() {
+                return width.runId() + (depthView == null ? "" : " + " + depthView.runId());
+            }
+        };
+    }
+
+    static void checkSameModel(JsonObject run, Path importance, Path model) {
+        if (run == null || !run.has("model") || !run.getAsJsonObject("model").has("sha256")) {
+            return;
+        }
+        JsonObject m = run.getAsJsonObject("model");
+        String expected = m.get("sha256").getAsString();
+        String actual = Provenance.checkpointHash(model);
+        if (!expected.equals(actual)) {
+            String dir = m.has("dir") && !m.get("dir").isJsonNull() ? m.get("dir").getAsString() : "?";
+            String shape = m.has("hidden_size") ? String.format(" (%s layers, hidden %s, %s/%s heads, MLP %s)",
+                    m.get("num_hidden_layers"), m.get("hidden_size"), m.get("num_attention_heads"),
+                    m.get("num_key_value_heads"), m.get("intermediate_size")) : "";
+            throw new IllegalArgumentException(importance + ": this importance run was computed on another model"
+                    + " (checkpoint sha256 " + expected.substring(0, 12) + "…, --model has " + actual.substring(0, 12)
+                    + "…); valid choices: --model " + dir + shape + " with this run, or a run of " + model
+                    + " made by `minitron importance --model " + model + "`");
+        }
+    }
+}
