@@ -200,7 +200,7 @@ final class ImportanceCommand implements Callable<Integer> {
     }
 
     /** One progress bar per phase (activations, taylor, layer drop, ...). */
-    private static final class PhaseBars implements ActivationPass.Progress, AutoCloseable {
+    static final class PhaseBars implements ActivationPass.Progress, AutoCloseable {
         private String phase;
         private ProgressBar bar;
 

@@ -1,0 +1,70 @@
+package ai.minitron.cli;
+
+import ai.minitron.reproduce.Budget;
+import ai.minitron.reproduce.Experiment;
+import ai.minitron.reproduce.Findings;
+import ai.minitron.reproduce.Lab;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code minitron reproduce}: the Minitron papers' findings in miniature on the embedded teacher. */
+@Command(name = "reproduce", description = "Reproduce nine findings of the Minitron papers in miniature (resumes into the same --out).")
+final class ReproduceCommand implements Callable<Integer> {
+    @Option(names = "--out", required = true, description = "Output directory: findings.arrow, findings.md, run.json, experiments/, runs/.")
+    Path out;
+
+    @Option(names = "--quick", description = "Tiny budgets: checks the pipeline end to end in a few minutes (numbers mean nothing).")
+    boolean quick;
+
+    @Option(names = "--only", description = "Experiments to run, e.g. 1,3,5 (default: all nine).")
+    String only;
+
+    @Option(names = "--seed", defaultValue = "1234", description = "Seed of data order, calibration, validation rows, random baseline and initialisation (default ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--scale", defaultValue = "1", description = "Multiply the full run's token budgets (default ${DEFAULT-VALUE}).")
+    int scale;
+
+    @Option(names = "--teacher", defaultValue = "data/teacher", description = "Teacher checkpoint (default ${DEFAULT-VALUE}).")
+    Path teacher;
+
+    @Option(names = "--corpus", defaultValue = "data/corpus", description = "Corpus directory with train.txt and validation.txt (default ${DEFAULT-VALUE}).")
+    Path corpus;
+
+    @Override
+    public Integer call() {
+        Set<Integer> selected = Findings.parseOnly(only);
+        Budget budget = quick ? Budget.quick() : Budget.full().scaled(scale);
+        String command = "minitron reproduce --out " + out + (quick ? " --quick" : "")
+                + (scale != 1 ? " --scale " + scale : "") + (only != null ? " --only " + only : "") + " --seed " + seed;
+        List<Findings.Summary> done;
+        try (ImportanceCommand.PhaseBars bars = new ImportanceCommand.PhaseBars();
+                Lab lab = Lab.open(teacher, corpus, out, budget, seed, bars::update)) {
+            done = Findings.run(lab, selected, command, new Findings.Listener() {
+                @Override
+                public void started(Experiment e) {
+                    bars.close();
+                    System.err.printf("experiment %d: %s%n", e.number(), e.finding());
+                }
+
+                @Override
+                public void finished(Experiment e, Findings.Summary s, boolean reused) {
+                    bars.close();
+                    System.err.printf("experiment %d %s (%.0f s): %s -> holds: %s%n", e.number(),
+                            reused ? "reused" : "done", s.seconds(), s.measurement(), s.holds() ? "yes" : "no");
+                }
+            });
+        }
+        System.out.printf("%-3s %-44s %-6s %s%n", "#", "finding", "holds", "measurement");
+        for (Findings.Summary s : done) {
+            System.out.printf("%-3d %-44s %-6s %s%n", s.number(), s.finding(), s.holds() ? "yes" : "no", s.measurement());
+        }
+        System.out.println("findings written to " + out.resolve(Findings.TABLE_FILE) + " and "
+                + out.resolve(Findings.MARKDOWN_FILE));
+        return 0;
+    }
+}

@@ -1,0 +1,96 @@
+package ai.minitron.reproduce;
+
+import com.google.gson.JsonObject;
+
+/**
+ * How much compute the reproduction spends: data sizes, the distillation token budget D shared by the
+ * experiments, and the factors derived from it. {@link #full()} is sized so that all nine experiments
+ * fit in about 45 minutes on 2 CPU cores with the embedded teacher; {@link #quick()} only checks that the
+ * pipeline runs end to end (its numbers mean nothing).
+ *
+ * @param name "full" or "quick"
+ * @param seqLen tokens per training / validation / calibration row
+ * @param batchSize rows per optimizer step (distillation and scratch training)
+ * @param calibrationSamples rows of the importance pass on the teacher
+ * @param depthSamples rows of the loss-based depth scans (layer drop, block drop)
+ * @param validationRows rows of the one validation set every model is scored on
+ * @param distillTokens D: student tokens of every distillation run that experiments compare with each other
+ * @param searchTokens student tokens of each candidate's lightweight distillation (experiment 6)
+ * @param searchStages validations along each candidate's distillation (rankings compared with Kendall tau)
+ * @param scratchTokens prune + distill tokens of experiment 4 (the from-scratch model gets 1x and this x scratchFactor)
+ * @param scratchFactor how many more tokens the long from-scratch run sees (the paper's 40x)
+ * @param iterativeSteps pruning steps of iterative importance (experiment 9)
+ * @param lr peak learning rate of distillation (scratch training uses 2x, as the teacher's pretraining did)
+ */
+public record Budget(String name, int seqLen, int batchSize, int calibrationSamples, int depthSamples,
+        int validationRows, long distillTokens, long searchTokens, int searchStages, long scratchTokens,
+        int scratchFactor, int iterativeSteps, double lr) {
+
+    public Budget {
+        if (seqLen < 2 || batchSize < 1 || calibrationSamples < 1 || depthSamples < 1 || validationRows < 1) {
+            throw new IllegalArgumentException("budget '" + name + "': seq-len, batch, calibration, depth and"
+                    + " validation sizes must be positive");
+        }
+        if (distillTokens < 1 || searchTokens < 1 || scratchTokens < 1 || scratchFactor < 1 || searchStages < 1
+                || iterativeSteps < 2) {
+            throw new IllegalArgumentException("budget '" + name + "': token budgets must be positive, search stages"
+                    + " >= 1 and iterative steps >= 2");
+        }
+    }
+
+    /**
+     * The full run, sized for a 2-core machine shared with other jobs: D = 8,192 student tokens (16 steps
+     * of 4 x 128) per compared distillation, 4,096 per search candidate (validated every 2 steps), 1,024
+     * for prune + distill against 40 x 1,024 from scratch; 64 calibration rows, 8 for the depth scans,
+     * 16 validation rows (2,048 tokens, the same for every model). {@link #scaled} multiplies the token
+     * budgets for a machine with more time.
+     */
+    public static Budget full() {
+        return new Budget("full", 128, 4, 64, 8, 16, 8_192, 4_096, 4, 1_024, 40, 4, 1e-3);
+    }
+
+    /** This budget with every token budget (distillation, search, scratch) multiplied by {@code k}. */
+    public Budget scaled(int k) {
+        if (k < 1) {
+            throw new IllegalArgumentException("--scale must be >= 1, got " + k);
+        }
+        if (k == 1) {
+            return this;
+        }
+        return new Budget(name + "-x" + k, seqLen, batchSize, calibrationSamples, depthSamples, validationRows,
+                distillTokens * k, searchTokens * k, searchStages, scratchTokens * k, scratchFactor, iterativeSteps, lr);
+    }
+
+    /** The pipeline check used by the tests: every experiment runs, on tiny data. */
+    public static Budget quick() {
+        return new Budget("quick", 16, 2, 8, 4, 4, 64, 64, 2, 32, 4, 2, 1e-3);
+    }
+
+    /** Tokens per optimizer step. */
+    public long tokensPerStep() {
+        return (long) batchSize * seqLen;
+    }
+
+    /** Optimizer steps that spend {@code tokens} student tokens (at least one). */
+    public int steps(long tokens) {
+        return (int) Math.max(1, tokens / tokensPerStep());
+    }
+
+    public JsonObject toJson() {
+        JsonObject o = new JsonObject();
+        o.addProperty("name", name);
+        o.addProperty("seq_len", seqLen);
+        o.addProperty("batch_size", batchSize);
+        o.addProperty("calibration_samples", calibrationSamples);
+        o.addProperty("depth_samples", depthSamples);
+        o.addProperty("validation_rows", validationRows);
+        o.addProperty("distill_tokens", distillTokens);
+        o.addProperty("search_tokens", searchTokens);
+        o.addProperty("search_stages", searchStages);
+        o.addProperty("scratch_tokens", scratchTokens);
+        o.addProperty("scratch_factor", scratchFactor);
+        o.addProperty("iterative_steps", iterativeSteps);
+        o.addProperty("lr", lr);
+        return o;
+    }
+}

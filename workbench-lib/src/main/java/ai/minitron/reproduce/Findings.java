@@ -1,0 +1,317 @@
+package ai.minitron.reproduce;
+
+import ai.minitron.io.AtomicFiles;
+import ai.minitron.stats.ArrowIo;
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import tech.tablesaw.api.BooleanColumn;
+import tech.tablesaw.api.DoubleColumn;
+import tech.tablesaw.api.IntColumn;
+import tech.tablesaw.api.StringColumn;
+import tech.tablesaw.api.Table;
+
+/**
+ * Runs the reproduction's {@link Experiment}s on one {@link Lab} and writes, under the output directory:
+ *
+ * <pre>
+ *   findings.arrow            one row per measured number: experiment, finding, paper_claim, setting, metric, value, holds
+ *   findings.md               one table line per experiment: the claim, the rule, our measurement, holds
+ *   run.json                  seed, budget, wall time per experiment, git commit, command
+ *   experiments/N-name/       rows.arrow, detail.arrow (curves, per-candidate numbers), summary.json
+ *   importance/, runs/        the shared teacher importance pass and every retraining run (reused on re-run)
+ * </pre>
+ *
+ * An experiment whose summary.json exists is not run again: its stored results are reused, so an
+ * interrupted run resumes at experiment granularity (and, inside an experiment, at finished retraining runs).
+ */
+public final class Findings {
+    public static final String TABLE_FILE = "findings.arrow";
+    public static final String MARKDOWN_FILE = "findings.md";
+    public static final String RUN_FILE = "run.json";
+    private static final Gson GSON = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping()
+            .serializeSpecialFloatingPointValues().create();
+
+    /** Progress across experiments. */
+    public interface Listener {
+        void started(Experiment e);
+
+        void finished(Experiment e, Summary s, boolean reused);
+    }
+
+    /** The stored verdict of one experiment. */
+    public record Summary(int number, String name, String finding, String paperClaim, String rule, String measurement,
+            boolean holds, double seconds) {}
+
+    private Findings() {}
+
+    /** The nine experiments, in the order. */
+    public static List<Experiment> all() {
+        return List.of(new AggregationExperiment(), new BaselinesExperiment(), new RetrainingLossExperiment(),
+                new ScratchExperiment(), new WidthDepthExperiment(), new SearchExperiment(), new TwoStepExperiment(),
+                new DepthBlockExperiment(), new IterativeImportanceExperiment());
+    }
+
+    /** Parses "1,3,5" (or null = all) into experiment numbers; throws naming the bad entry. */
+    public static Set<Integer> parseOnly(String only) {
+        Set<Integer> out = new TreeSet<>();
+        if (only == null || only.isBlank()) {
+            for (Experiment e : all()) {
+                out.add(e.number());
+            }
+            return out;
+        }
+        for (String part : only.split(",")) {
+            String p = part.trim();
+            int n;
+            try {
+                n = Integer.parseInt(p);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--only: '" + p + "' is not an experiment number (1-9)");
+            }
+            if (n < 1 || n > all().size()) {
+                throw new IllegalArgumentException("--only: there is no experiment " + n + " (valid: 1-" + all().size() + ")");
+            }
+            out.add(n);
+        }
+        return out;
+    }
+
+    /**
+     * Runs the selected experiments (reusing finished ones) and rewrites the summary files from every
+     * experiment with results in the output directory.
+     *
+     * @param command the command line, recorded in run.json and findings.md
+     */
+    public static List<Summary> run(Lab lab, Set<Integer> only, String command, Listener listener) {
+        Path out = lab.out();
+        checkBudget(out, lab);
+        long t0 = System.nanoTime();
+        List<Summary> ran = new ArrayList<>();
+        for (Experiment e : all()) {
+            if (!only.contains(e.number())) {
+                continue;
+            }
+            Path dir = dir(out, e);
+            Summary stored = readSummary(dir);
+            if (stored != null) {
+                ran.add(stored);
+                if (listener != null) listener.finished(e, stored, true);
+                continue;
+            }
+            if (listener != null) listener.started(e);
+            long s0 = System.nanoTime();
+            Outcome o = e.run(lab);
+            Summary s = new Summary(e.number(), e.name(), e.finding(), e.paperClaim(), o.rule(), o.measurement(),
+                    o.holds(), (System.nanoTime() - s0) / 1e9);
+            write(dir, e, o, s);
+            ran.add(s);
+            if (listener != null) listener.finished(e, s, false);
+        }
+        writeSummaries(lab, command, (System.nanoTime() - t0) / 1e9);
+        return ran;
+    }
+
+    static Path dir(Path out, Experiment e) {
+        return out.resolve("experiments").resolve(e.number() + "-" + e.name());
+    }
+
+    private static void write(Path dir, Experiment e, Outcome o, Summary s) {
+        try {
+            Files.createDirectories(dir);
+            ArrowIo.write(rowsTable(e, o), dir.resolve("rows.arrow"));
+            ArrowIo.write(o.detail(), dir.resolve("detail.arrow"),
+                    Map.of("experiment", String.valueOf(e.number()), "name", e.name()));
+            AtomicFiles.writeString(dir.resolve("summary.json"), GSON.toJson(s) + "\n");
+        } catch (IOException x) {
+            throw new UncheckedIOException("cannot write results of experiment " + e.number() + " to " + dir + ": "
+                    + x.getMessage(), x);
+        }
+    }
+
+    /** The long findings rows of one experiment. */
+    static Table rowsTable(Experiment e, Outcome o) {
+        IntColumn exp = IntColumn.create("experiment");
+        StringColumn finding = StringColumn.create("finding");
+        StringColumn claim = StringColumn.create("paper_claim");
+        StringColumn setting = StringColumn.create("setting");
+        StringColumn metric = StringColumn.create("metric");
+        DoubleColumn value = DoubleColumn.create("value");
+        BooleanColumn holds = BooleanColumn.create("holds");
+        for (Outcome.Row r : o.rows()) {
+            exp.append(e.number());
+            finding.append(e.finding());
+            claim.append(e.paperClaim());
+            setting.append(r.setting());
+            metric.append(r.metric());
+            value.append(r.value());
+            holds.append(o.holds());
+        }
+        return Table.create("findings", exp, finding, claim, setting, metric, value, holds);
+    }
+
+    static Summary readSummary(Path dir) {
+        Path f = dir.resolve("summary.json");
+        if (!Files.isRegularFile(f) || !Files.isRegularFile(dir.resolve("rows.arrow"))) {
+            return null;
+        }
+        try {
+            return GSON.fromJson(Files.readString(f), Summary.class);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + f + ": " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException(f + ": not an experiment summary (" + e.getMessage()
+                    + "); delete its directory to rerun the experiment", e);
+        }
+    }
+
+    /** Refuses to mix results of different budgets or seeds in one output directory. */
+    private static void checkBudget(Path out, Lab lab) {
+        Path f = out.resolve(RUN_FILE);
+        if (!Files.isRegularFile(f)) {
+            return;
+        }
+        try {
+            JsonObject run = JsonParser.parseString(Files.readString(f)).getAsJsonObject();
+            String budget = run.getAsJsonObject("budget").get("name").getAsString();
+            long seed = run.get("seed").getAsLong();
+            if (!budget.equals(lab.budget().name()) || seed != lab.seed()) {
+                throw new IllegalArgumentException(out + " holds results of the '" + budget + "' budget with seed " + seed
+                        + ", not '" + lab.budget().name() + "' with seed " + lab.seed()
+                        + ": use another --out or the same options");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + f + ": " + e.getMessage(), e);
+        } catch (IllegalStateException | NullPointerException | com.google.gson.JsonParseException e) {
+            throw new IllegalArgumentException(f + ": not a reproduction run.json (" + e.getMessage() + ")", e);
+        }
+    }
+
+    /** Every stored experiment summary in {@code out}, in order. */
+    public static List<Summary> summaries(Path out) {
+        List<Summary> s = new ArrayList<>();
+        for (Experiment e : all()) {
+            Summary x = readSummary(dir(out, e));
+            if (x != null) s.add(x);
+        }
+        return s;
+    }
+
+    /** findings.arrow of a finished run (what the notebook loads). */
+    public static Table load(Path out) {
+        Path f = out.resolve(TABLE_FILE);
+        if (!Files.isRegularFile(f)) {
+            throw new IllegalArgumentException("no " + TABLE_FILE + " in " + out + " (run `minitron reproduce --out "
+                    + out + "` first)");
+        }
+        return ArrowIo.read(f);
+    }
+
+    /** The detail table of experiment {@code number} in {@code out}. */
+    public static Table detail(Path out, int number) {
+        for (Experiment e : all()) {
+            if (e.number() == number) {
+                Path f = dir(out, e).resolve("detail.arrow");
+                if (!Files.isRegularFile(f)) {
+                    throw new IllegalArgumentException("experiment " + number + " has no results in " + out);
+                }
+                return ArrowIo.read(f);
+            }
+        }
+        throw new IllegalArgumentException("there is no experiment " + number);
+    }
+
+    private static void writeSummaries(Lab lab, String command, double seconds) {
+        Path out = lab.out();
+        List<Summary> all = summaries(out);
+        Table rows = null;
+        for (Experiment e : all()) {
+            Path f = dir(out, e).resolve("rows.arrow");
+            if (Files.isRegularFile(f)) {
+                Table t = ArrowIo.read(f);
+                rows = rows == null ? t : rows.append(t);
+            }
+        }
+        JsonObject run = new JsonObject();
+        run.addProperty("created", Instant.now().toString());
+        run.addProperty("command", command);
+        run.addProperty("seed", lab.seed());
+        run.add("budget", lab.budget().toJson());
+        run.addProperty("teacher_params", Shapes.params(lab.teacherConfig()));
+        run.addProperty("teacher_val_loss", lab.validationLoss(lab.teacherConfig(), lab.teacherWeights()));
+        run.addProperty("threads", System.getProperty("ai.djl.pytorch.num_threads", "default"));
+        run.addProperty("git_commit", gitCommit());
+        run.addProperty("last_invocation_seconds", seconds);
+        JsonObject walls = new JsonObject();
+        double total = 0;
+        for (Summary s : all) {
+            walls.addProperty(s.number() + "-" + s.name(), s.seconds());
+            total += s.seconds();
+        }
+        run.add("experiment_seconds", walls);
+        run.addProperty("experiments_total_seconds", total);
+        JsonArray done = new JsonArray();
+        all.forEach(s -> done.add(s.number()));
+        run.add("experiments", done);
+        try {
+            if (rows != null) {
+                ArrowIo.write(rows, out.resolve(TABLE_FILE), Map.of("producer", "minitron reproduce",
+                        "budget", lab.budget().name(), "seed", String.valueOf(lab.seed())));
+            }
+            AtomicFiles.writeString(out.resolve(MARKDOWN_FILE), markdown(all, lab.budget(), lab.seed(), command, total,
+                    run.get("teacher_val_loss").getAsDouble()));
+            AtomicFiles.writeString(out.resolve(RUN_FILE), GSON.toJson(run) + "\n");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the findings to " + out + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The Markdown table: one line per experiment. */
+    static String markdown(List<Summary> all, Budget budget, long seed, String command, double seconds,
+            double teacherLoss) {
+        StringBuilder b = new StringBuilder();
+        b.append(String.format(Locale.ROOT, "Command: `%s` (budget %s, seed %d, D = %,d distillation tokens,"
+                + " experiments' wall time %.1f min; teacher validation loss %.3f on the same rows)%n%n", command,
+                budget.name(), seed, budget.distillTokens(), seconds / 60, teacherLoss));
+        b.append("| # | finding | paper's claim | rule applied | our measurement | holds |\n");
+        b.append("|---|---|---|---|---|---|\n");
+        for (Summary s : all) {
+            b.append("| ").append(s.number()).append(" | ").append(cell(s.finding())).append(" | ")
+                    .append(cell(s.paperClaim())).append(" | ").append(cell(s.rule())).append(" | ")
+                    .append(cell(s.measurement())).append(" | ").append(s.holds() ? "yes" : "**no**").append(" |\n");
+        }
+        return b.toString();
+    }
+
+    private static String cell(String s) {
+        return s.replace("|", "\\|").replace("\n", " ");
+    }
+
+    /** HEAD of the git checkout the process runs in, or null. */
+    static String gitCommit() {
+        try {
+            Process p = new ProcessBuilder("git", "rev-parse", "HEAD").redirectErrorStream(true).start();
+            String s = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+            return p.waitFor() == 0 && s.matches("[0-9a-f]{40}") ? s : null;
+        } catch (IOException e) {
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
+    }
+}

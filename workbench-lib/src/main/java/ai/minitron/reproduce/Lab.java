@@ -1,0 +1,359 @@
+package ai.minitron.reproduce;
+
+import ai.djl.ndarray.NDManager;
+import ai.minitron.config.ModelConfig;
+import ai.minitron.data.CalibrationSet;
+import ai.minitron.data.Corpus;
+import ai.minitron.data.TokenDataset;
+import ai.minitron.distill.Distiller;
+import ai.minitron.importance.ImportanceEstimator;
+import ai.minitron.importance.ImportanceResult;
+import ai.minitron.importance.ImportanceTable;
+import ai.minitron.importance.Metric;
+import ai.minitron.io.TensorDType;
+import ai.minitron.model.LanguageModel;
+import ai.minitron.model.Weights;
+import ai.minitron.prune.KeepSet;
+import ai.minitron.prune.PrunePlan;
+import ai.minitron.prune.Pruner;
+import ai.minitron.prune.UnitScores;
+import ai.minitron.tokenize.Tokenizer;
+import ai.minitron.train.BatchSource;
+import ai.minitron.train.DatasetBatches;
+import ai.minitron.train.TrainConfig;
+import ai.minitron.train.TrainLoop;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * The shared bench of the reproduction: the teacher, one training stream, one validation set, one
+ * calibration set and one importance pass on the teacher, used by every {@link Experiment}; plus the
+ * three operations the experiments are made of — prune, score zero-shot, retrain (distil or train from
+ * scratch) — each retraining run stored under {@code OUT/runs/KEY/} and reused when another experiment
+ * asks for the same run (Minitron's "activation importance, (L2, mean), forward KL" student is shared
+ * by experiments 2, 3, 4, 5 and 7).
+ *
+ * <p>All comparisons within an experiment use the same data order, validation rows and token budget.
+ */
+public final class Lab implements AutoCloseable {
+    /** Progress of the current phase (a progress bar in the CLI). */
+    public interface Progress {
+        void update(String phase, long done, long total);
+    }
+
+    private final Path out;
+    private final Budget budget;
+    private final long seed;
+    private final NDManager manager;
+    private final LanguageModel teacher;
+    private final Path teacherDir;
+    private final TokenDataset train;
+    private final TokenDataset validation;
+    private final CalibrationSet calibration;
+    private final Progress progress;
+    private ImportanceTable importance;
+
+    private Lab(Path out, Budget budget, long seed, NDManager manager, LanguageModel teacher, Path teacherDir,
+            TokenDataset train, TokenDataset validation, CalibrationSet calibration, Progress progress) {
+        this.out = out;
+        this.budget = budget;
+        this.seed = seed;
+        this.manager = manager;
+        this.teacher = teacher;
+        this.teacherDir = teacherDir;
+        this.train = train;
+        this.validation = validation;
+        this.calibration = calibration;
+        this.progress = progress == null ? (p, d, t) -> {} : progress;
+    }
+
+    /**
+     * Loads the teacher and tokenises the corpus splits (train.txt, validation.txt under {@code corpusDir}).
+     *
+     * @throws IllegalArgumentException naming the directory or split at fault
+     */
+    public static Lab open(Path teacherDir, Path corpusDir, Path out, Budget budget, long seed, Progress progress) {
+        Path trainFile = corpusDir.resolve(Corpus.Split.TRAIN.fileName());
+        Path valFile = corpusDir.resolve(Corpus.Split.VALIDATION.fileName());
+        for (Path f : List.of(trainFile, valFile)) {
+            if (!Files.isRegularFile(f)) {
+                throw new IllegalArgumentException(corpusDir + ": no corpus split " + f.getFileName()
+                        + " (expected train.txt and validation.txt)");
+            }
+        }
+        NDManager m = NDManager.newBaseManager();
+        try {
+            LanguageModel t = LanguageModel.load(teacherDir, m);
+            TokenDataset.checkSeqLen(budget.seqLen(), t.config().maxPositionEmbeddings());
+            TokenDataset tr;
+            TokenDataset va;
+            try (Tokenizer tok = t.openTokenizer(null)) {
+                tr = TokenDataset.pack(Corpus.read(trainFile).documents(), tok, budget.seqLen());
+                va = TokenDataset.pack(Corpus.read(valFile).documents(), tok, budget.seqLen());
+            }
+            if (va.size() < budget.validationRows()) {
+                throw new IllegalArgumentException(valFile + " gives " + va.size() + " rows of " + budget.seqLen()
+                        + "+1 tokens, the budget needs " + budget.validationRows());
+            }
+            TokenDataset val = va.shuffled(seed).head(budget.validationRows());
+            CalibrationSet cal = CalibrationSet.packed(tr, budget.calibrationSamples(), seed, trainFile.toString());
+            Files.createDirectories(out);
+            return new Lab(out, budget, seed, m, t, teacherDir, tr, val, cal, progress);
+        } catch (IOException e) {
+            m.close();
+            throw new UncheckedIOException("cannot create " + out + ": " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            m.close();
+            throw e;
+        }
+    }
+
+    public Budget budget() {
+        return budget;
+    }
+
+    public long seed() {
+        return seed;
+    }
+
+    public Path out() {
+        return out;
+    }
+
+    public ModelConfig teacherConfig() {
+        return teacher.config();
+    }
+
+    public Weights teacherWeights() {
+        return teacher.weights();
+    }
+
+    public CalibrationSet calibration() {
+        return calibration;
+    }
+
+    public Progress progress() {
+        return progress;
+    }
+
+    /** Validation rows in a fixed order (every model in every experiment is scored on these). */
+    public BatchSource validationBatches() {
+        return new DatasetBatches(validation, 0, false);
+    }
+
+    /** The training stream, shuffled by the run seed: every retraining run reads the same batches. */
+    public BatchSource trainBatches() {
+        return new DatasetBatches(train, seed, true);
+    }
+
+    private int validationBatchCount() {
+        return Math.max(1, budget.validationRows() / budget.batchSize());
+    }
+
+    // ------------------------------------------------------------------ importance
+
+    /**
+     * The importance pass on the teacher, computed once per output directory (OUT/importance) and reused:
+     * activation importance under all 9 aggregations, magnitude, random, Block Importance, layer drop and
+     * drop of blocks of half the layers.
+     */
+    public synchronized ImportanceTable importance() {
+        if (importance != null) {
+            return importance;
+        }
+        Path dir = out.resolve("importance");
+        if (Files.isRegularFile(dir.resolve(ImportanceTable.FILE))) {
+            importance = ImportanceTable.load(dir);
+            return importance;
+        }
+        ImportanceEstimator.Options o = ImportanceEstimator.Options.defaults()
+                .withMetrics(EnumSet.of(Metric.ACTIVATION, Metric.MAGNITUDE, Metric.RANDOM, Metric.BLOCK_IMPORTANCE,
+                        Metric.LAYER_DROP, Metric.BLOCK_DROP))
+                .withBatchSize(budget.batchSize()).withSeed(seed).withBlockK(halfDepth())
+                .withDepthSamples(budget.depthSamples()).withStabilityLevels(0);
+        ImportanceResult r = ImportanceEstimator.run(teacher.config(), teacher.weights(), calibration, o, teacherDir,
+                (phase, done, total) -> progress.update("importance: " + phase, done, total));
+        r.write(dir);
+        importance = r.table();
+        return importance;
+    }
+
+    /** Layers dropped by the depth experiments: half the teacher's (at least one). */
+    public int halfDepth() {
+        return Math.max(1, teacher.config().numHiddenLayers() / 2);
+    }
+
+    /** Activation importance of any model (e.g. a pruned one) on the shared calibration set, (L2, mean) view. */
+    public UnitScores activationScores(ModelConfig c, Weights w) {
+        ImportanceEstimator.Options o = ImportanceEstimator.Options.defaults().withMetrics(EnumSet.of(Metric.ACTIVATION))
+                .withBatchSize(budget.batchSize()).withSeed(seed).withStabilityLevels(0);
+        ImportanceResult r = ImportanceEstimator.run(c, w, calibration, o, null,
+                (phase, done, total) -> progress.update("importance (student): " + phase, done, total));
+        return scores(r.table().where(Metric.ACTIVATION.key(), "l2", "mean"), null);
+    }
+
+    /** Width scores of a view plus (optionally) layer scores from another. */
+    public static UnitScores scores(ImportanceTable.View width, double[] layers) {
+        return new UnitScores() {
+            @Override
+            public double[] hidden() {
+                return width.hidden();
+            }
+
+            @Override
+            public double[] heads(int layer) {
+                return width.heads(layer);
+            }
+
+            @Override
+            public double[] mlp(int layer) {
+                return width.mlp(layer);
+            }
+
+            @Override
+            public double[] layers() {
+                return layers == null ? new double[0] : layers.clone();
+            }
+
+            @Override
+            public String runId() {
+                return width.runId();
+            }
+        };
+    }
+
+    // ------------------------------------------------------------------ prune and score
+
+    /** Selects and slices; the parent is untouched. */
+    public Pruner.Pruned prune(ModelConfig c, Weights w, PrunePlan plan, UnitScores s) {
+        KeepSet keep = Pruner.select(c, plan, s);
+        return Pruner.apply(c, w, keep);
+    }
+
+    /** Pruned from the teacher. */
+    public Pruner.Pruned prune(PrunePlan plan, UnitScores s) {
+        return prune(teacher.config(), teacher.weights(), plan, s);
+    }
+
+    /** Mean next-token loss on the shared validation rows. */
+    public double validationLoss(ModelConfig c, Weights w) {
+        return TrainLoop.validate(c, w, validationBatches(), validationBatchCount(), budget.batchSize());
+    }
+
+    // ------------------------------------------------------------------ retraining
+
+    private TrainConfig trainConfig(long tokens, double lr, int stages) {
+        int steps = budget.steps(tokens);
+        int evalEvery = stages <= 1 ? 0 : Math.max(1, steps / stages);
+        return new TrainConfig(steps, budget.batchSize(), budget.seqLen(), 1, lr, lr / 10, Math.min(10, steps / 10),
+                0.0, 0.9, 0.95, 1e-8, 1.0, evalEvery, validationBatchCount(), 0, seed);
+    }
+
+    /**
+     * Distils {@code student} (in place) from the teacher for {@code tokens} student tokens, validating
+     * {@code stages} times along the way (1 = only at the end). Stored under OUT/runs/KEY; a finished run
+     * with the same key is read back instead of recomputed (then the student is left as it was, unless
+     * {@code keepModel}, in which case the distilled weights are loaded into it).
+     */
+    public Run distill(String key, Pruner.Pruned student, long tokens, Distiller.Options options, int stages,
+            boolean keepModel) {
+        Path dir = out.resolve("runs").resolve(key);
+        Run cached = Run.read(dir);
+        if (cached != null) {
+            if (keepModel) {
+                loadInto(dir.resolve("model"), student.weights());
+            }
+            return cached;
+        }
+        long t0 = System.nanoTime();
+        double zeroShot = validationLoss(student.config(), student.weights());
+        TrainConfig tc = trainConfig(tokens, budget.lr(), stages);
+        Distiller d = new Distiller(teacher.config(), teacher.weights(), student.config(), options);
+        List<Distiller.Validation> log = d.run(student.weights(), tc, trainBatches(), validationBatches(), dir,
+                stepListener("distill " + key, tc.steps()));
+        List<Run.Point> curve = new ArrayList<>();
+        curve.add(new Run.Point(0, zeroShot, Double.NaN));
+        for (Distiller.Validation v : log) {
+            curve.add(new Run.Point(v.studentTokens(), v.valLoss(), v.klToTeacher()));
+        }
+        Run r = new Run(key, (long) tc.steps() * tc.tokensPerStep(), curve, (System.nanoTime() - t0) / 1e9);
+        if (keepModel) {
+            new LanguageModel(student.config(), student.weights(), teacher.tokenizerJson(), TensorDType.F32)
+                    .save(dir.resolve("model"), TensorDType.F32);
+        }
+        r.write(dir);
+        deleteTree(dir.resolve("checkpoint"));
+        deleteTree(dir.resolve("checkpoint.old"));
+        return r;
+    }
+
+    /** Trains a model of shape {@code c} from random initialisation (seeded) on the same stream; stored like {@link #distill}. */
+    public Run scratch(String key, ModelConfig c, long tokens, int stages) {
+        Path dir = out.resolve("runs").resolve(key);
+        Run cached = Run.read(dir);
+        if (cached != null) {
+            return cached;
+        }
+        long t0 = System.nanoTime();
+        try (Weights w = Weights.random(c, manager, seed, teacher.weights().dataType())) {
+            double zeroShot = validationLoss(c, w);
+            TrainConfig tc = trainConfig(tokens, 2 * budget.lr(), stages);
+            List<Run.Point> curve = new ArrayList<>();
+            curve.add(new Run.Point(0, zeroShot, Double.NaN));
+            TrainLoop.Listener bar = stepListener("scratch " + key, tc.steps());
+            new TrainLoop(c, w, tc, trainBatches(), validationBatches(), TrainLoop.languageModelling(c), dir,
+                    new TrainLoop.Listener() {
+                        @Override
+                        public void onStep(TrainLoop.StepMetrics m) {
+                            if (!Double.isNaN(m.valLoss())) {
+                                curve.add(new Run.Point(m.tokens(), m.valLoss(), Double.NaN));
+                            }
+                            bar.onStep(m);
+                        }
+                    }).run();
+            Run r = new Run(key, (long) tc.steps() * tc.tokensPerStep(), curve, (System.nanoTime() - t0) / 1e9);
+            r.write(dir);
+            deleteTree(dir.resolve("checkpoint"));
+            deleteTree(dir.resolve("checkpoint.old"));
+            return r;
+        }
+    }
+
+    private TrainLoop.Listener stepListener(String phase, long steps) {
+        return m -> progress.update(phase, m.step(), steps);
+    }
+
+    private void loadInto(Path modelDir, Weights target) {
+        try (LanguageModel m = LanguageModel.load(modelDir, manager)) {
+            for (String name : m.weights().names()) {
+                target.put(name, m.weights().get(name).duplicate());
+            }
+        }
+    }
+
+    static void deleteTree(Path p) {
+        if (!Files.exists(p)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(p)) {
+            for (Path f : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(f);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete " + p + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void close() {
+        teacher.close();
+        manager.close();
+    }
+}
