@@ -135,10 +135,29 @@ Perplexity.Result zeroShot(ModelConfig c, Weights w, long[] valTokens) {
     return Perplexity.windowed(c, w, w.manager(), valTokens, BUDGET.evalSeqLen(), 8, null);
 }
 
-/** Writes a pruned child of the teacher as a Hugging Face checkpoint with its pruning.json (plan, scores, kept units). */
+/** Ordered facts for a model card's lineage: facts("key", "value", "key", "value", ...). */
+Map<String, String> facts(String... kv) {
+    Map<String, String> m = new LinkedHashMap<>();
+    for (int i = 0; i + 1 < kv.length; i += 2) {
+        m.put(kv[i], kv[i + 1]);
+    }
+    return m;
+}
+
+/**
+ * Writes a pruned child of the teacher as a Hugging Face checkpoint with its pruning.json (plan, scores, kept
+ * units) and the first step of its model card's lineage.
+ */
 void exportPruned(Path dir, LanguageModel parent, PrunePlan plan, UnitScores s, Pruner.Pruned p) {
     new LanguageModel(p.config(), p.weights(), parent.tokenizerJson(), TensorDType.F32).save(dir, TensorDType.F32);
     PruningRecord.write(dir, parent.config(), p.config(), plan, p.keep(), s.runId(), TEACHER.toString());
+    Lineage.record(dir, TEACHER, new Lineage.Step("prune", facts(
+            "parent model", TEACHER.toString(),
+            "parameters", String.format("%,d -> %,d", ParamCount.of(parent.config()).total(), ParamCount.of(p.config()).total()),
+            "pruning plan", new com.google.gson.Gson().toJson(plan),
+            "importance run", s.runId(),
+            "kept indices", "pruning.json"),
+        "./minitron walkthrough --budget " + BUDGET.name() + "  (notebooks/03-width-pruning.ipynb)"));
 }
 
 /** Notebook 03's width-pruned student from OUT, or (standalone) pruned now from the teacher by the paper's best metric. */
