@@ -115,13 +115,7 @@ ImportanceTable importance(LanguageModel teacher) {
 
 /** Any importance view as the pruner's scores: width axes from {@code width}, layers from {@code depth} (may be null). */
 UnitScores scores(ImportanceTable.View width, ImportanceTable.View depth) {
-    return new UnitScores() {
-        public double[] hidden() { return width.hidden(); }
-        public double[] heads(int layer) { return width.heads(layer); }
-        public double[] mlp(int layer) { return width.mlp(layer); }
-        public double[] layers() { return depth == null ? new double[0] : depth.layers(); }
-        public String runId() { return width.runId() + (depth == null ? "" : " + " + depth.runId()); }
-    };
+    return UnitScores.of(width, depth);
 }
 
 /** The first evalTokens tokens of the validation split (documents joined by end-of-text): the zero-shot yardstick. */

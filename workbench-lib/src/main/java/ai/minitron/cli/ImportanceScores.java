@@ -24,32 +24,7 @@ final class ImportanceScores {
         checkSameModel(table.run(), importance, model);
         ImportanceTable.View width = table.where(metric, batchAgg, seqAgg);
         ImportanceTable.View depthView = needsDepth ? table.where(depthMetric) : null;
-        return new UnitScores() {
-            @Override
-            public double[] hidden() {
-                return width.hidden();
-            }
-
-            @Override
-            public double[] heads(int layer) {
-                return width.heads(layer);
-            }
-
-            @Override
-            public double[] mlp(int layer) {
-                return width.mlp(layer);
-            }
-
-            @Override
-            public double[] layers() {
-                return depthView == null ? new double[0] : depthView.layers();
-            }
-
-            @Override
-            public String runId() {
-                return width.runId() + (depthView == null ? "" : " + " + depthView.runId());
-            }
-        };
+        return UnitScores.of(width, depthView);
     }
 
     static void checkSameModel(JsonObject run, Path importance, Path model) {

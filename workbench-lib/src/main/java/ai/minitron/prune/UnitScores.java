@@ -1,5 +1,8 @@
 package ai.minitron.prune;
 
+import ai.minitron.importance.ImportanceTable;
+import java.util.function.Supplier;
+
 /**
  * Importance scores the pruner ranks by: higher means more important. Any importance metric or
  * aggregation can supply them (activation, magnitude, Taylor, random, a planted test ranking).
@@ -19,4 +22,52 @@ public interface UnitScores {
 
     /** Identifies where the scores came from (recorded in pruning.json). */
     String runId();
+
+    /** An importance view's width scores, without layer scores. */
+    static UnitScores of(ImportanceTable.View width) {
+        return of(width, (double[]) null);
+    }
+
+    /**
+     * An importance run's views as pruning scores: the width axes from {@code width}, the layers from
+     * {@code depth} (null: no layer scores). The run id names both views.
+     */
+    static UnitScores of(ImportanceTable.View width, ImportanceTable.View depth) {
+        return depth == null ? of(width)
+                : of(width, depth::layers, width.runId() + " + " + depth.runId());
+    }
+
+    /** The width axes from {@code width}, layer scores from an array (null: none), e.g. a depth scan's. */
+    static UnitScores of(ImportanceTable.View width, double[] layers) {
+        return of(width, () -> layers == null ? new double[0] : layers.clone(), width.runId());
+    }
+
+    private static UnitScores of(ImportanceTable.View width, Supplier<double[]> layers, String runId) {
+        return new UnitScores() {
+            @Override
+            public double[] hidden() {
+                return width.hidden();
+            }
+
+            @Override
+            public double[] heads(int layer) {
+                return width.heads(layer);
+            }
+
+            @Override
+            public double[] mlp(int layer) {
+                return width.mlp(layer);
+            }
+
+            @Override
+            public double[] layers() {
+                return layers.get();
+            }
+
+            @Override
+            public String runId() {
+                return runId;
+            }
+        };
+    }
 }

@@ -1,5 +1,7 @@
 package ai.minitron.reproduce;
 
+import ai.minitron.prune.UnitScores;
+
 import ai.minitron.importance.Aggregation;
 import ai.minitron.importance.ImportanceTable;
 import ai.minitron.importance.Metric;
@@ -56,7 +58,7 @@ public final class AggregationExperiment implements Experiment {
         int done = 0;
         for (Aggregation b : Aggregation.values()) {
             for (Aggregation s : Aggregation.values()) {
-                Pruner.Pruned p = lab.prune(plan, Lab.scores(imp.where(Metric.ACTIVATION.key(), b.key(), s.key()), null));
+                Pruner.Pruned p = lab.prune(plan, UnitScores.of(imp.where(Metric.ACTIVATION.key(), b.key(), s.key())));
                 try (var w = p.weights()) {
                     results.add(new Result(b.key(), s.key(), lab.validationLoss(p.config(), w)));
                 }

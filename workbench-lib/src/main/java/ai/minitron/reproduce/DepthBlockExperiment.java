@@ -65,7 +65,7 @@ public final class DepthBlockExperiment implements Experiment {
 
     private static List<Integer> kept(Lab lab, String metric, int keep, PrunePlan.Depth how) {
         double[] layers = Depth.layerScores(lab.importance(), metric);
-        UnitScores s = Lab.scores(lab.importance().where(Metric.ACTIVATION.key(), "l2", "mean"), layers);
+        UnitScores s = UnitScores.of(lab.importance().where(Metric.ACTIVATION.key(), "l2", "mean"), layers);
         int[] idx = Pruner.select(lab.teacherConfig(), PrunePlan.keepAll().withLayers(keep, how), s).layers();
         return Arrays.stream(idx).boxed().toList();
     }

@@ -196,37 +196,7 @@ public final class Lab implements AutoCloseable {
                 .withBatchSize(budget.batchSize()).withSeed(seed).withStabilityLevels(0);
         ImportanceResult r = ImportanceEstimator.run(c, w, calibration, o, null,
                 (phase, done, total) -> progress.update("importance (student): " + phase, done, total));
-        return scores(r.table().where(Metric.ACTIVATION.key(), "l2", "mean"), null);
-    }
-
-    /** Width scores of a view plus (optionally) layer scores from another. */
-    public static UnitScores scores(ImportanceTable.View width, double[] layers) {
-        return new UnitScores() {
-            @Override
-            public double[] hidden() {
-                return width.hidden();
-            }
-
-            @Override
-            public double[] heads(int layer) {
-                return width.heads(layer);
-            }
-
-            @Override
-            public double[] mlp(int layer) {
-                return width.mlp(layer);
-            }
-
-            @Override
-            public double[] layers() {
-                return layers == null ? new double[0] : layers.clone();
-            }
-
-            @Override
-            public String runId() {
-                return width.runId();
-            }
-        };
+        return UnitScores.of(r.table().where(Metric.ACTIVATION.key(), "l2", "mean"));
     }
 
     // ------------------------------------------------------------------ prune and score

@@ -89,7 +89,7 @@ public final class SearchExperiment implements Experiment {
     public Outcome run(Lab lab) {
         ImportanceTable imp = lab.importance();
         Shapes shapes = new Shapes(lab.teacherConfig());
-        UnitScores s = Lab.scores(imp.where(Metric.ACTIVATION.key(), "l2", "mean"),
+        UnitScores s = UnitScores.of(imp.where(Metric.ACTIVATION.key(), "l2", "mean"),
                 Depth.layerScores(imp, Metric.BLOCK_IMPORTANCE.key()));
         Map<String, Run> runs = new LinkedHashMap<>();
         Map<String, Long> params = new LinkedHashMap<>();

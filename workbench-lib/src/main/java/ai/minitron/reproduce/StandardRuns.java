@@ -16,12 +16,12 @@ final class StandardRuns {
 
     /** Minitron's default importance view: activation, (L2, mean). */
     static UnitScores activation(Lab lab) {
-        return Lab.scores(lab.importance().where(Metric.ACTIVATION.key(), "l2", "mean"), null);
+        return UnitScores.of(lab.importance().where(Metric.ACTIVATION.key(), "l2", "mean"));
     }
 
     /** Width scores of a metric: activation uses (L2, mean); magnitude and random have no aggregation. */
     static UnitScores width(Lab lab, String metric) {
-        return metric.equals(Metric.ACTIVATION.key()) ? activation(lab) : Lab.scores(lab.importance().where(metric), null);
+        return metric.equals(Metric.ACTIVATION.key()) ? activation(lab) : UnitScores.of(lab.importance().where(metric));
     }
 
     /** The teacher pruned to the width target by a metric. */
