@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.minitron.config.ModelConfig;
 import ai.minitron.model.DecoderLM;
 import ai.minitron.model.LmLoss;
+import ai.minitron.model.Scalars;
 import ai.minitron.model.Weights;
 import ai.minitron.stats.ArrowIo;
 import ai.minitron.train.BatchSource;
@@ -220,17 +221,18 @@ public final class Distiller {
         }
         NDArray total = null;
         if (options.kdWeight() > 0) {
-            total = kd.mul(options.kdWeight());
+            total = Scalars.mul(kd, options.kdWeight());
         }
         NDArray ce = null;
         if (options.ceWeight() > 0) {
             ce = LmLoss.mean(s, targets, null);
-            total = total == null ? ce.mul(options.ceWeight()) : total.add(ce.mul(options.ceWeight()));
+            NDArray weighted = Scalars.mul(ce, options.ceWeight());
+            total = total == null ? weighted : total.add(weighted);
         }
         NDArray alpha = null;
         if (isLoss != null) {
             alpha = is.dynamic() ? IntermediateLoss.dynamicAlpha(kd, isLoss)
-                    : inputs.getManager().create(is.weight()).toType(isLoss.getDataType(), false);
+                    : Scalars.of(isLoss, is.weight());
             NDArray term = isLoss.mul(alpha);
             total = total == null ? term : total.add(term);
         }
@@ -260,8 +262,8 @@ public final class Distiller {
             idx = idx.get(":, :, :{}", k);
         }
         double tau = lc.temperature();
-        NDArray logQ = studentLogits.div(tau).logSoftmax(-1);
-        return KdLoss.mean(KdLoss.topKKl(logP, logQ, idx).mul(tau * tau), null);
+        NDArray logQ = Scalars.div(studentLogits, tau).logSoftmax(-1);
+        return KdLoss.mean(Scalars.mul(KdLoss.topKKl(logP, logQ, idx), tau * tau), null);
     }
 
     private NDArray align(NDArray logits) {

@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.minitron.config.ModelConfig;
 import ai.minitron.model.DecoderLM;
+import ai.minitron.model.Scalars;
 import ai.minitron.model.Weights;
 import ai.minitron.tap.Site;
 import ai.minitron.tap.Taps;
@@ -183,7 +184,7 @@ public final class IntermediateLoss {
                 // eps inside the sqrt: d sqrt(x)/dx is infinite at 0, which would turn a zero state into NaN gradients
                 NDArray ns = projectedStudent.square().sum(new int[] {-1}).add(1e-16).sqrt();
                 NDArray nt = teacher.square().sum(new int[] {-1}).add(1e-16).sqrt();
-                yield dot.div(ns.mul(nt).maximum(1e-8)).neg().add(1).mean();
+                yield dot.div(Scalars.maximum(ns.mul(nt), 1e-8)).neg().add(1).mean();
             }
         };
     }
@@ -210,7 +211,7 @@ public final class IntermediateLoss {
             sum = sum == null ? d : sum.add(d);
             n++;
         }
-        return sum.div(n);
+        return Scalars.div(sum, n);
     }
 
     /** The teacher layers a config needs. */
@@ -225,6 +226,6 @@ public final class IntermediateLoss {
 
     /** Dynamic α = L_logits / L_is from detached values (a constant: carries no gradient). */
     public static NDArray dynamicAlpha(NDArray logitLoss, NDArray isLoss) {
-        return logitLoss.stopGradient().div(isLoss.stopGradient().maximum(1e-12));
+        return logitLoss.stopGradient().div(Scalars.maximum(isLoss.stopGradient(), 1e-12));
     }
 }

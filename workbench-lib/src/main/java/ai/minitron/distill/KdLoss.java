@@ -2,6 +2,7 @@ package ai.minitron.distill;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
+import ai.minitron.model.Scalars;
 
 /**
  * Logit distillation losses between a teacher's and a student's next-token distributions
@@ -63,22 +64,22 @@ public final class KdLoss {
      */
     public static NDArray perToken(Config cfg, NDArray teacherLogits, NDArray studentLogits) {
         double tau = cfg.temperature();
-        NDArray logP = teacherLogits.div(tau).logSoftmax(-1); // [B,T,V]
-        NDArray logQ = studentLogits.div(tau).logSoftmax(-1);
+        NDArray logP = Scalars.div(teacherLogits, tau).logSoftmax(-1); // [B,T,V]
+        NDArray logQ = Scalars.div(studentLogits, tau).logSoftmax(-1);
         return switch (cfg.kind()) {
-            case FORWARD_KL -> kl(logP, logQ).mul(tau * tau);
-            case REVERSE_KL -> kl(logQ, logP).mul(tau * tau);
+            case FORWARD_KL -> Scalars.mul(kl(logP, logQ), tau * tau);
+            case REVERSE_KL -> Scalars.mul(kl(logQ, logP), tau * tau);
             case JSD -> {
                 NDArray p = logP.exp();
                 NDArray q = logQ.exp();
-                NDArray m = p.mul(cfg.beta()).add(q.mul(1 - cfg.beta()));
+                NDArray m = Scalars.mul(p, cfg.beta()).add(Scalars.mul(q, 1 - cfg.beta()));
                 NDArray logM = m.log();
-                yield kl(logP, logM).mul(cfg.beta()).add(kl(logQ, logM).mul(1 - cfg.beta()));
+                yield Scalars.mul(kl(logP, logM), cfg.beta()).add(Scalars.mul(kl(logQ, logM), 1 - cfg.beta()));
             }
-            case TV -> logP.exp().sub(logQ.exp()).abs().sum(new int[] {-1}).mul(0.5);
+            case TV -> Scalars.mul(logP.exp().sub(logQ.exp()).abs().sum(new int[] {-1}), 0.5);
             case TOP_K_KL -> {
                 NDArray idx = topKIndices(teacherLogits, cfg.topK()); // [B,T,k]
-                yield topKKl(logP.gather(idx, -1), logQ, idx).mul(tau * tau);
+                yield Scalars.mul(topKKl(logP.gather(idx, -1), logQ, idx), tau * tau);
             }
             case CE -> throw new IllegalArgumentException("CE is not a divergence between distributions; use LmLoss");
         };
@@ -91,9 +92,9 @@ public final class KdLoss {
     public static NDArray topKKl(NDArray teacherLogP, NDArray studentLogQ, NDArray idx) {
         NDArray pK = teacherLogP.exp(); // [B,T,k]
         NDArray qK = studentLogQ.gather(idx, -1).exp();
-        NDArray pRest = pK.sum(new int[] {-1}).neg().add(1).maximum(1e-12); // [B,T]
-        NDArray qRest = qK.sum(new int[] {-1}).neg().add(1).maximum(1e-12);
-        NDArray head = pK.mul(teacherLogP.sub(qK.maximum(1e-30).log())).sum(new int[] {-1});
+        NDArray pRest = Scalars.maximum(pK.sum(new int[] {-1}).neg().add(1), 1e-12); // [B,T]
+        NDArray qRest = Scalars.maximum(qK.sum(new int[] {-1}).neg().add(1), 1e-12);
+        NDArray head = pK.mul(teacherLogP.sub(Scalars.maximum(qK, 1e-30).log())).sum(new int[] {-1});
         NDArray tail = pRest.mul(pRest.log().sub(qRest.log()));
         return head.add(tail);
     }

@@ -11,6 +11,7 @@ import ai.minitron.io.HostTensor;
 import ai.minitron.io.SafeTensors;
 import ai.minitron.io.TensorDType;
 import ai.minitron.model.DecoderLM;
+import ai.minitron.model.Scalars;
 import ai.minitron.model.Weights;
 import ai.minitron.train.BatchSource;
 import com.google.gson.Gson;
@@ -286,7 +287,7 @@ public final class TeacherCache {
                 NDArray top = KdLoss.topKIndices(z, k); // [bs,T,k]
                 float[] v = z.gather(top, -1).toFloatArray();
                 long[] ix = top.toLongArray();
-                NDArray zt = z.div(tau);
+                NDArray zt = Scalars.div(z, tau);
                 // log Σ exp(z/τ) = z_v/τ − log softmax(z/τ)_v for any v; take v = 0.
                 float[] l = zt.get(":, :, 0").sub(zt.logSoftmax(-1).get(":, :, 0")).toFloatArray();
                 System.arraycopy(v, 0, val, done * t * k, v.length);

@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.minitron.config.ModelConfig;
 import ai.minitron.data.CalibrationSet;
 import ai.minitron.model.DecoderLM;
+import ai.minitron.model.Scalars;
 import ai.minitron.model.Weights;
 import ai.minitron.stats.ActivationStats;
 import ai.minitron.stats.ChannelAccumulator;
@@ -232,7 +233,7 @@ public final class ActivationPass {
             NDArray outNorm = sumOf(y.square(), -1).sqrt(); // [B,T]
             if (y != raw) y.close();
             layerIn.close();
-            NDArray cos = dot.div(layerInNorm.mul(outNorm).maximum(1e-8)); // eps as torch's cosine_similarity
+            NDArray cos = dot.div(Scalars.maximum(layerInNorm.mul(outNorm), 1e-8)); // eps as torch's cosine_similarity
             if (mask != null) {
                 cos = cos.mul(mask);
             }

@@ -13,6 +13,7 @@ import ai.minitron.model.DecoderLM;
 import ai.minitron.model.LmLoss;
 import ai.minitron.model.Norm;
 import ai.minitron.model.Rope;
+import ai.minitron.model.Scalars;
 import ai.minitron.model.Weights;
 import ai.minitron.tap.Taps;
 import java.util.ArrayList;
@@ -117,7 +118,7 @@ public final class DepthScan {
         DataType dtype = embed.getDataType();
         NDArray pos = mask == null
                 ? m.arange(0, t, 1, DataType.INT64).reshape(1, t).repeat(0, b)
-                : mask.toType(DataType.INT64, false).cumSum(1).sub(1).maximum(0);
+                : Scalars.maximum(mask.toType(DataType.INT64, false).cumSum(1).sub(1), 0);
         NDList cs = Rope.cosSin(config, pos, dtype);
         NDArray bias = Attention.maskBias(m, t, mask, dtype);
         NDArray x = ids.getNDArrayInternal().embedding(ids, embed, SparseFormat.DENSE).singletonOrThrow();

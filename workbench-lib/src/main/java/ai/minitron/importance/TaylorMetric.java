@@ -9,6 +9,7 @@ import ai.minitron.config.ModelConfig;
 import ai.minitron.data.CalibrationSet;
 import ai.minitron.model.DecoderLM;
 import ai.minitron.model.LmLoss;
+import ai.minitron.model.Scalars;
 import ai.minitron.model.Weights;
 import java.util.List;
 
@@ -49,7 +50,7 @@ public final class TaylorMetric {
                         if (mask != null) {
                             nll = nll.mul(mask);
                         }
-                        gc.backward(nll.sum().div(totalTokens));
+                        gc.backward(Scalars.div(nll.sum(), totalTokens));
                     }
                 }
                 done++;

@@ -48,7 +48,7 @@ public final class Attention {
         NDArray q5 = q.reshape(b, nKv, g, t, d); // heads grouped by their KV head
         NDArray k5 = k.reshape(b, nKv, 1, t, d);
         NDArray v5 = v.reshape(b, nKv, 1, t, d);
-        NDArray scores = q5.matMul(k5.transpose(0, 1, 2, 4, 3)).mul(1.0 / Math.sqrt(d)); // [B,nKV,g,T,T]
+        NDArray scores = Scalars.mul(q5.matMul(k5.transpose(0, 1, 2, 4, 3)), 1.0 / Math.sqrt(d)); // [B,nKV,g,T,T]
         NDArray probs = scores.add(maskBias).softmax(-1);
         NDArray ctx = probs.matMul(v5) // [B,nKV,g,T,D]
                 .reshape(b, nH, t, d)
@@ -75,7 +75,7 @@ public final class Attention {
             NDArray keyOk = attentionMask.reshape(b, 1, 1, 1, t).gt(0);
             allowed = allowed.reshape(1, 1, 1, t, t).logicalAnd(keyOk); // [B,1,1,T,T]
         }
-        return allowed.toType(dtype, false).sub(1).mul(maxFinite(dtype));
+        return Scalars.mul(allowed.toType(dtype, false).sub(1), maxFinite(dtype));
     }
 
     static double maxFinite(DataType dtype) {

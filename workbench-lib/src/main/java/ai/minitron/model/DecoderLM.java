@@ -61,7 +61,7 @@ public final class DecoderLM {
         if (positionIds == null) {
             positionIds = attentionMask == null
                     ? m.arange(0, t, 1, DataType.INT64).reshape(1, t).repeat(0, b)
-                    : attentionMask.toType(DataType.INT64, false).cumSum(1).sub(1).maximum(0);
+                    : Scalars.maximum(attentionMask.toType(DataType.INT64, false).cumSum(1).sub(1), 0);
         }
         NDList cs = Rope.cosSin(c, positionIds, dtype);
         NDArray cos = cs.get(0);

@@ -3,6 +3,7 @@ package ai.minitron.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
 import ai.minitron.io.HostTensor;
+import ai.minitron.model.Scalars;
 import ai.minitron.model.Weights;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -80,7 +81,7 @@ public final class AdamW {
             try (NDScope scope = new NDScope()) {
                 scope.suppressNotUsedWarning();
                 NDArray g = p.getGradient();
-                m.muli(hyper.beta1()).addi(g.mul(1 - hyper.beta1()));
+                m.muli(hyper.beta1()).addi(Scalars.mul(g, 1 - hyper.beta1()));
                 v.muli(hyper.beta2()).addi(g.square().muli(1 - hyper.beta2()));
                 if (hyper.weightDecay() > 0 && decays(name, p)) {
                     p.muli(1 - lr * hyper.weightDecay());

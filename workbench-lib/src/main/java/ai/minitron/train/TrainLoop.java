@@ -9,6 +9,7 @@ import ai.djl.training.GradientCollector;
 import ai.minitron.config.ModelConfig;
 import ai.minitron.model.DecoderLM;
 import ai.minitron.model.LmLoss;
+import ai.minitron.model.Scalars;
 import ai.minitron.model.Weights;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -157,7 +158,7 @@ public final class TrainLoop {
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                 NDArray loss = lossFn.loss(weights, io[0], io[1]);
                 double value = loss.toType(DataType.FLOAT64, false).getDouble();
-                gc.backward(loss.div(tc.gradAccum()));
+                gc.backward(Scalars.div(loss, tc.gradAccum()));
                 return value;
             }
         }
