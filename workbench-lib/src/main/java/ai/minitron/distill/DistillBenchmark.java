@@ -67,6 +67,22 @@ public final class DistillBenchmark {
             return mean(rssMb, rssMb.length - q, rssMb.length) - mean(rssMb, 0, q);
         }
 
+        /**
+         * Mean RSS (MB) of each quarter of the timed steps: growth that shrinks quarter by quarter is the
+         * allocator reaching its working set; steady growth is a leak. Empty without samples.
+         */
+        public double[] rssQuarterMeansMb() {
+            if (rssMb.length < 4) {
+                return new double[0];
+            }
+            int q = rssMb.length / 4;
+            double[] out = new double[4];
+            for (int i = 0; i < 4; i++) {
+                out[i] = mean(rssMb, i * q, i == 3 ? rssMb.length : (i + 1) * q);
+            }
+            return out;
+        }
+
         private static double mean(double[] v, int from, int to) {
             double s = 0;
             for (int i = from; i < to; i++) {
@@ -81,13 +97,16 @@ public final class DistillBenchmark {
                     "%-34s %12s %12s %10s%n%-34s %12s %12.1f %10s%n%-34s %12.0f %12.1f %10.3f%n"
                             + "median step %.3f s over %d timed steps (%d x %d tokens), %.2f GFLOP per step%n"
                             + "resident memory: first %.0f MB, last %.0f MB, growth first->last quarter %.1f MB;"
-                            + " live arrays first %d, last %d%n",
+                            + " live arrays first %d, last %d%n"
+                            + "resident memory by quarter of the run (MB): %s%n",
                     "measurement", "tokens/s", "GFLOP/s", "of matmul",
                     "fp32 matmul (ceiling)", "-", matmulGflops, "1.00",
                     "distillation step (t fwd + s f+b)", tokensPerSecond(), gflops(), fractionOfMatmul(),
                     medianStepSeconds(), stepSeconds.length, batch, seqLen, flopsPerStep / 1e9,
                     rssMb.length > 0 ? rssMb[0] : Double.NaN, rssMb.length > 0 ? rssMb[rssMb.length - 1] : Double.NaN,
-                    rssGrowthMb(), liveArrays[0], liveArrays[liveArrays.length - 1]);
+                    rssGrowthMb(), liveArrays[0], liveArrays[liveArrays.length - 1],
+                    java.util.Arrays.stream(rssQuarterMeansMb()).mapToObj(v -> String.format(Locale.ROOT, "%.0f", v))
+                            .collect(java.util.stream.Collectors.joining(" -> ")));
         }
     }
 
