@@ -17,13 +17,14 @@ import com.google.gson.JsonObject;
  * @param distillTokens D: student tokens of every distillation run that experiments compare with each other
  * @param searchTokens student tokens of each candidate's lightweight distillation (experiment 6)
  * @param searchStages validations along each candidate's distillation (rankings compared with Kendall tau)
+ * @param searchTopK how many of the zero-shot best search candidates are distilled and re-ranked (experiment 6)
  * @param scratchTokens prune + distill tokens of experiment 4 (the from-scratch model gets 1x and this x scratchFactor)
  * @param scratchFactor how many more tokens the long from-scratch run sees (the paper's 40x)
  * @param iterativeSteps pruning steps of iterative importance (experiment 9)
  * @param lr peak learning rate of distillation (scratch training uses 2x, as the teacher's pretraining did)
  */
 public record Budget(String name, int seqLen, int batchSize, int calibrationSamples, int depthSamples,
-        int validationRows, long distillTokens, long searchTokens, int searchStages, long scratchTokens,
+        int validationRows, long distillTokens, long searchTokens, int searchStages, int searchTopK, long scratchTokens,
         int scratchFactor, int iterativeSteps, double lr) {
 
     public Budget {
@@ -32,21 +33,21 @@ public record Budget(String name, int seqLen, int batchSize, int calibrationSamp
                     + " validation sizes must be positive");
         }
         if (distillTokens < 1 || searchTokens < 1 || scratchTokens < 1 || scratchFactor < 1 || searchStages < 1
-                || iterativeSteps < 2) {
+                || iterativeSteps < 2 || searchTopK < 2) {
             throw new IllegalArgumentException("budget '" + name + "': token budgets must be positive, search stages"
-                    + " >= 1 and iterative steps >= 2");
+                    + " >= 1, search top-k >= 2 and iterative steps >= 2");
         }
     }
 
     /**
      * The full run, sized for a 2-core machine shared with other jobs: D = 8,192 student tokens (16 steps
-     * of 4 x 128) per compared distillation, 4,096 per search candidate (validated every 2 steps), 1,024
+     * of 4 x 128) per compared distillation, 4,096 per search candidate for the 5 best zero-shot (validated every 2 steps), 1,024
      * for prune + distill against 40 x 1,024 from scratch; 64 calibration rows, 8 for the depth scans,
      * 16 validation rows (2,048 tokens, the same for every model). {@link #scaled} multiplies the token
      * budgets for a machine with more time.
      */
     public static Budget full() {
-        return new Budget("full", 128, 4, 64, 8, 16, 8_192, 4_096, 4, 1_024, 40, 4, 1e-3);
+        return new Budget("full", 128, 4, 64, 8, 16, 8_192, 4_096, 4, 5, 1_024, 40, 4, 1e-3);
     }
 
     /** This budget with every token budget (distillation, search, scratch) multiplied by {@code k}. */
@@ -58,12 +59,12 @@ public record Budget(String name, int seqLen, int batchSize, int calibrationSamp
             return this;
         }
         return new Budget(name + "-x" + k, seqLen, batchSize, calibrationSamples, depthSamples, validationRows,
-                distillTokens * k, searchTokens * k, searchStages, scratchTokens * k, scratchFactor, iterativeSteps, lr);
+                distillTokens * k, searchTokens * k, searchStages, searchTopK, scratchTokens * k, scratchFactor, iterativeSteps, lr);
     }
 
     /** The pipeline check used by the tests: every experiment runs, on tiny data. */
     public static Budget quick() {
-        return new Budget("quick", 16, 2, 8, 4, 4, 64, 64, 2, 32, 4, 2, 1e-3);
+        return new Budget("quick", 16, 2, 8, 4, 4, 64, 64, 2, 2, 32, 4, 2, 1e-3);
     }
 
     /** Tokens per optimizer step. */
@@ -87,6 +88,7 @@ public record Budget(String name, int seqLen, int batchSize, int calibrationSamp
         o.addProperty("distill_tokens", distillTokens);
         o.addProperty("search_tokens", searchTokens);
         o.addProperty("search_stages", searchStages);
+        o.addProperty("search_top_k", searchTopK);
         o.addProperty("scratch_tokens", scratchTokens);
         o.addProperty("scratch_factor", scratchFactor);
         o.addProperty("iterative_steps", iterativeSteps);

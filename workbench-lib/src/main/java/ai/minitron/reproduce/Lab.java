@@ -153,7 +153,8 @@ public final class Lab implements AutoCloseable {
         return new DatasetBatches(train, seed, true);
     }
 
-    private int validationBatchCount() {
+    /** Validation batches every model is scored on (the validation rows in batches of the run's batch size). */
+    int validationBatchCount() {
         return Math.max(1, budget.validationRows() / budget.batchSize());
     }
 
