@@ -11,9 +11,7 @@ import ai.minitron.config.ParamCount;
 import ai.minitron.model.Weights;
 import ai.minitron.train.AdamW;
 import ai.minitron.train.GradClip;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import ai.minitron.train.NativeMemory;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -35,10 +33,13 @@ public final class DistillBenchmark {
     /**
      * @param stepSeconds wall time of each timed step
      * @param rssMb resident set size after each timed step (MB; empty where /proc is unavailable)
+     * @param mallocMb native memory in use through malloc after each timed step (MB; empty without glibc
+     *     mallinfo2): libtorch tensors and direct buffers, not the Java heap nor allocator caches (see
+     *     {@link NativeMemory})
      * @param liveArrays arrays alive under the student's manager after each timed step (constant = no leak)
      */
     public record Result(int batch, int seqLen, double flopsPerStep, double[] stepSeconds, double[] rssMb,
-            int[] liveArrays, double matmulGflops) {
+            double[] mallocMb, int[] liveArrays, double matmulGflops) {
         /** Median step time. */
         public double medianStepSeconds() {
             double[] s = stepSeconds.clone();
@@ -60,27 +61,29 @@ public final class DistillBenchmark {
 
         /** RSS growth from the first to the last quarter of the timed steps (MB), NaN without samples. */
         public double rssGrowthMb() {
-            if (rssMb.length < 4) {
-                return Double.NaN;
-            }
-            int q = rssMb.length / 4;
-            return mean(rssMb, rssMb.length - q, rssMb.length) - mean(rssMb, 0, q);
+            double[] q = quarterMeans(rssMb);
+            return q.length == 0 ? Double.NaN : q[3] - q[0];
         }
 
         /**
-         * Mean RSS (MB) of each quarter of the timed steps: growth that shrinks quarter by quarter is the
-         * allocator reaching its working set; steady growth is a leak. Empty without samples.
+         * Mean of each quarter of a per-step series (e.g. {@link #rssMb}, {@link #mallocMb}): growth that
+         * shrinks quarter by quarter is warm-up; steady growth is a leak. Empty with fewer than 4 samples.
          */
-        public double[] rssQuarterMeansMb() {
-            if (rssMb.length < 4) {
+        public static double[] quarterMeans(double[] series) {
+            if (series.length < 4) {
                 return new double[0];
             }
-            int q = rssMb.length / 4;
+            int q = series.length / 4;
             double[] out = new double[4];
             for (int i = 0; i < 4; i++) {
-                out[i] = mean(rssMb, i * q, i == 3 ? rssMb.length : (i + 1) * q);
+                out[i] = mean(series, i * q, i == 3 ? series.length : (i + 1) * q);
             }
             return out;
+        }
+
+        private static String joined(double[] v) {
+            return v.length == 0 ? "n/a" : java.util.Arrays.stream(v).mapToObj(x -> String.format(Locale.ROOT, "%.0f", x))
+                    .collect(java.util.stream.Collectors.joining(" -> "));
         }
 
         private static double mean(double[] v, int from, int to) {
@@ -98,15 +101,14 @@ public final class DistillBenchmark {
                             + "median step %.3f s over %d timed steps (%d x %d tokens), %.2f GFLOP per step%n"
                             + "resident memory: first %.0f MB, last %.0f MB, growth first->last quarter %.1f MB;"
                             + " live arrays first %d, last %d%n"
-                            + "resident memory by quarter of the run (MB): %s%n",
+                            + "by quarter of the run (MB): resident %s; native in use (malloc) %s%n",
                     "measurement", "tokens/s", "GFLOP/s", "of matmul",
                     "fp32 matmul (ceiling)", "-", matmulGflops, "1.00",
                     "distillation step (t fwd + s f+b)", tokensPerSecond(), gflops(), fractionOfMatmul(),
                     medianStepSeconds(), stepSeconds.length, batch, seqLen, flopsPerStep / 1e9,
                     rssMb.length > 0 ? rssMb[0] : Double.NaN, rssMb.length > 0 ? rssMb[rssMb.length - 1] : Double.NaN,
-                    rssGrowthMb(), liveArrays[0], liveArrays[liveArrays.length - 1],
-                    java.util.Arrays.stream(rssQuarterMeansMb()).mapToObj(v -> String.format(Locale.ROOT, "%.0f", v))
-                            .collect(java.util.stream.Collectors.joining(" -> ")));
+                    rssGrowthMb(), liveArrays[0], liveArrays[liveArrays.length - 1], joined(quarterMeans(rssMb)),
+                    joined(quarterMeans(mallocMb)));
         }
     }
 
@@ -135,6 +137,7 @@ public final class DistillBenchmark {
         int vocab = Math.min(teacherConfig.vocabSize(), studentConfig.vocabSize());
         double[] secs = new double[steps];
         List<Double> rss = new ArrayList<>();
+        List<Double> mall = new ArrayList<>();
         int[] live = new int[steps];
         for (Weights p : params) {
             p.setRequiresGradient(true);
@@ -167,9 +170,13 @@ public final class DistillBenchmark {
                 if (i >= warmup) {
                     secs[i - warmup] = (System.nanoTime() - t0) / 1e9;
                     live[i - warmup] = ((ai.djl.ndarray.BaseNDManager) m).getManagedArrays().size();
-                    double r = rssMb();
-                    if (!Double.isNaN(r)) {
-                        rss.add(r);
+                    long r = NativeMemory.rssKb();
+                    if (r >= 0) {
+                        rss.add(r / 1024.0);
+                    }
+                    long n = NativeMemory.mallocInUseBytes();
+                    if (n >= 0) {
+                        mall.add(n / (1024.0 * 1024.0));
                     }
                 }
             }
@@ -179,21 +186,7 @@ public final class DistillBenchmark {
             }
         }
         double flops = forwardFlops(teacherConfig, batch, seqLen) + 3 * forwardFlops(studentConfig, batch, seqLen);
-        return new Result(batch, seqLen, flops, secs, rss.stream().mapToDouble(Double::doubleValue).toArray(), live,
-                matmulGflops);
-    }
-
-    /** The process's resident set size in MB (Linux /proc), NaN elsewhere. */
-    public static double rssMb() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmRSS:")) {
-                    return Long.parseLong(line.replaceAll("\\D", "")) / 1024.0;
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            return Double.NaN;
-        }
-        return Double.NaN;
+        return new Result(batch, seqLen, flops, secs, rss.stream().mapToDouble(Double::doubleValue).toArray(),
+                mall.stream().mapToDouble(Double::doubleValue).toArray(), live, matmulGflops);
     }
 }

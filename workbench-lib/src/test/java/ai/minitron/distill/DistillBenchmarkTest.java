@@ -39,6 +39,8 @@ class DistillBenchmarkTest {
                     + 3 * DistillBenchmark.forwardFlops(IntermediateLossTest.STUDENT, 2, 8), r.flopsPerStep());
             assertEquals(r.gflops() / 50.0, r.fractionOfMatmul(), 1e-12);
             assertEquals(6, r.rssMb().length, "RSS sampled after every timed step (Linux)");
+            assertEquals(6, r.mallocMb().length, "native memory in use sampled after every timed step (glibc)");
+            assertTrue(r.mallocMb()[0] > 0);
             assertTrue(r.liveArrays()[0] > 0);
             assertEquals(r.liveArrays()[0], r.liveArrays()[5], "no array outlives its step (IS loss and projection included)");
             assertFalse(Arrays.equals(before, s.get("model.layers.1.mlp.up_proj.weight").toFloatArray()),
