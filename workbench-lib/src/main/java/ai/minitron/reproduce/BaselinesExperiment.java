@@ -61,7 +61,7 @@ public final class BaselinesExperiment implements Experiment {
             fin.append(r.finalLoss());
             kl.append(r.finalKl());
             if (r != act) {
-                holds &= act.zeroShot() < r.zeroShot() && act.finalLoss() < r.finalLoss();
+                holds &= Outcome.beats(act.zeroShot(), r.zeroShot()) && Outcome.beats(act.finalLoss(), r.finalLoss());
             }
         }
         StringBuilder m = new StringBuilder("zero-shot / distilled val loss:");

@@ -5,7 +5,7 @@ import com.google.gson.JsonObject;
 /**
  * How much compute the reproduction spends: data sizes, the distillation token budget D shared by the
  * experiments, and the factors derived from it. {@link #full()} is sized so that all nine experiments
- * fit in about 45 minutes on 2 CPU cores with the embedded teacher; {@link #quick()} only checks that the
+ * fit in about half an hour on 2 CPU cores with the embedded teacher; {@link #quick()} only checks that the
  * pipeline runs end to end (its numbers mean nothing).
  *
  * @param name "full" or "quick"
@@ -40,14 +40,15 @@ public record Budget(String name, int seqLen, int batchSize, int calibrationSamp
     }
 
     /**
-     * The full run, sized for a 2-core machine shared with other jobs: D = 8,192 student tokens (16 steps
-     * of 4 x 128) per compared distillation, 4,096 per search candidate for the 5 best zero-shot (validated every 2 steps), 1,024
-     * for prune + distill against 40 x 1,024 from scratch; 64 calibration rows, 8 for the depth scans,
-     * 16 validation rows (2,048 tokens, the same for every model). {@link #scaled} multiplies the token
-     * budgets for a machine with more time.
+     * The full run: D = 131,072 student tokens (256 steps of 4 x 128) per compared distillation, 65,536 for
+     * each of the 5 best search candidates (validated every 32 steps), 16,384 for prune + distill against
+     * 40 x 16,384 from scratch; 64 calibration rows, 8 for the depth scans, 16 validation rows (2,048
+     * tokens, the same for every model). Measured on the idle 2-core machine: 4.1 min at 1/16 of these token
+     * budgets, 15 min at 1/2 (README, Results, has the run at this size). {@link #scaled} multiplies the
+     * token budgets for a machine with more time.
      */
     public static Budget full() {
-        return new Budget("full", 128, 4, 64, 8, 16, 8_192, 4_096, 4, 5, 1_024, 40, 4, 1e-3);
+        return new Budget("full", 128, 4, 64, 8, 16, 131_072, 65_536, 4, 5, 16_384, 40, 4, 1e-3);
     }
 
     /** This budget with every token budget (distillation, search, scratch) multiplied by {@code k}. */

@@ -73,7 +73,7 @@ public final class DepthBlockExperiment implements Experiment {
     static Outcome outcome(Map<String, List<Integer>> choices, Map<String, Double> losses) {
         double block = losses.get("contiguous (block-drop loss)");
         double individual = losses.get("individual (layer-drop loss)");
-        boolean holds = block < individual;
+        boolean holds = Outcome.beats(block, individual);
         Outcome.Rows rows = new Outcome.Rows();
         StringColumn name = StringColumn.create("choice");
         StringColumn kept = StringColumn.create("kept_layers");

@@ -287,6 +287,9 @@ public final class Findings {
         b.append(String.format(Locale.ROOT, "Command: `%s` (budget %s, seed %d, D = %,d distillation tokens,"
                 + " experiments' wall time %.1f min; teacher validation loss %.3f on the same rows)%n%n", command,
                 budget.name(), seed, budget.distillTokens(), seconds / 60, teacherLoss));
+        b.append(String.format(Locale.ROOT, "In every rule, a validation loss is lower than (beats) another only by more"
+                + " than %.3f nats (0.5%% perplexity); smaller differences are ties, and a claim that one setting beats"
+                + " another does not hold on a tie.%n%n", Outcome.TIE_NATS));
         b.append("| # | finding | paper's claim | rule applied | our measurement | holds |\n");
         b.append("|---|---|---|---|---|---|\n");
         for (Summary s : all) {

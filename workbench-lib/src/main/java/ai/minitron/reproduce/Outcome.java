@@ -10,6 +10,18 @@ import tech.tablesaw.api.Table;
  * itself, and a one-line summary of the measurement.
  */
 public record Outcome(List<Row> rows, Table detail, boolean holds, String rule, String measurement) {
+    /**
+     * The smallest validation-loss difference (nats) counted as one setting beating another: 0.005 nats,
+     * 0.5% in perplexity. Smaller differences are ties, below what the 2,048 shared validation tokens
+     * resolve, and a claim that one setting beats another does not hold on a tie.
+     */
+    public static final double TIE_NATS = 0.005;
+
+    /** Whether validation loss {@code a} beats {@code b} by more than {@link #TIE_NATS}. */
+    public static boolean beats(double a, double b) {
+        return a < b - TIE_NATS;
+    }
+
     /** One measured number. */
     public record Row(String setting, String metric, double value) {}
 

@@ -52,8 +52,8 @@ public final class RetrainingLossExperiment implements Experiment {
 
     static Outcome outcome(Map<String, Run> runs) {
         double kl = runs.get("fkl").finalLoss();
-        boolean klBeatsCe = kl < runs.get("ce_fkl").finalLoss() && kl < runs.get("ce").finalLoss();
-        boolean forwardBeatsReverse = kl < runs.get("rkl").finalLoss();
+        boolean klBeatsCe = Outcome.beats(kl, runs.get("ce_fkl").finalLoss()) && Outcome.beats(kl, runs.get("ce").finalLoss());
+        boolean forwardBeatsReverse = Outcome.beats(kl, runs.get("rkl").finalLoss());
         Outcome.Rows rows = new Outcome.Rows();
         StringColumn loss = StringColumn.create("loss");
         DoubleColumn zs = DoubleColumn.create("zero_shot_val_loss");

@@ -51,8 +51,8 @@ public final class ScratchExperiment implements Experiment {
     }
 
     static Outcome outcome(Run distilled, Run scratch1, Run scratchN, int factor) {
-        boolean beats1 = distilled.finalLoss() < scratch1.finalLoss();
-        boolean beatsN = distilled.finalLoss() < scratchN.finalLoss();
+        boolean beats1 = Outcome.beats(distilled.finalLoss(), scratch1.finalLoss());
+        boolean beatsN = Outcome.beats(distilled.finalLoss(), scratchN.finalLoss());
         Outcome.Rows rows = new Outcome.Rows()
                 .add("prune + distill", "val_loss", distilled.finalLoss())
                 .add("prune + distill", "tokens", distilled.tokens())

@@ -58,7 +58,7 @@ public final class TwoStepExperiment implements Experiment {
     }
 
     static Outcome outcome(Run oneShot, Run mid, Run second, long midParams) {
-        boolean holds = second.finalLoss() < oneShot.finalLoss();
+        boolean holds = Outcome.beats(second.finalLoss(), oneShot.finalLoss());
         long twoStepTokens = mid.tokens() + second.tokens();
         Outcome.Rows rows = new Outcome.Rows()
                 .add("one-shot", "val_loss", oneShot.finalLoss()).add("one-shot", "tokens", oneShot.tokens())

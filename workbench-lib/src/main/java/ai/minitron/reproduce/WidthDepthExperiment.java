@@ -55,7 +55,7 @@ public final class WidthDepthExperiment implements Experiment {
     }
 
     static Outcome outcome(Run width, long widthParams, Run depth, long depthParams, List<Integer> keptLayers) {
-        boolean holds = width.finalLoss() < depth.finalLoss();
+        boolean holds = Outcome.beats(width.finalLoss(), depth.finalLoss());
         Outcome.Rows rows = new Outcome.Rows()
                 .add("width", "params", widthParams).add("depth", "params", depthParams)
                 .add("width", "zero_shot_val_loss", width.zeroShot()).add("depth", "zero_shot_val_loss", depth.zeroShot())

@@ -10,8 +10,6 @@ import ai.minitron.config.ModelConfig;
 import ai.minitron.io.TensorDType;
 import ai.minitron.model.LanguageModel;
 import ai.minitron.model.Weights;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -28,27 +26,11 @@ class CliTest {
     @TempDir
     Path tmp;
 
-    record Run(int code, String out, String err) {}
 
-    static Run run(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int code = Main.run(args);
-            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-    }
 
     @Test
     void infoDescribesTheCheckpoint() {
-        Run r = run("info", "--model", FIXTURE.toString());
+        CliRun r = CliRun.of("info", "--model", FIXTURE.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("architecture LlamaForCausalLM"), r.out());
         assertTrue(r.out().contains("head_dim 16"), r.out());
@@ -58,7 +40,7 @@ class CliTest {
     @Test
     void forwardWritesLogitsAsNpy() throws Exception {
         Path npy = tmp.resolve("logits.npy");
-        Run r = run("forward", "--model", FIXTURE.toString(), "--tokens", "3,1,4,1,5", "--out", npy.toString());
+        CliRun r = CliRun.of("forward", "--model", FIXTURE.toString(), "--tokens", "3,1,4,1,5", "--out", npy.toString());
         assertEquals(0, r.code(), r.err());
         byte[] b = Files.readAllBytes(npy);
         assertEquals((byte) 0x93, b[0]);
@@ -87,7 +69,7 @@ class CliTest {
         }
         Path text = tmp.resolve("text.txt");
         Files.writeString(text, "Call me Ishmael. Some years ago, never mind how long precisely.\n\n<|endoftext|>\n\nA second document.\n");
-        Run r = run("eval", "--model", dir.toString(), "--text", text.toString(), "--seq-len", "8",
+        CliRun r = CliRun.of("eval", "--model", dir.toString(), "--text", text.toString(), "--seq-len", "8",
                 "--unigram-from", text.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("protocol    token-level, non-overlapping windows of 8"), r.out());
@@ -96,28 +78,28 @@ class CliTest {
 
     @Test
     void badInputGivesOneClearLineAndNonZeroExit() throws Exception {
-        Run missing = run("info", "--model", tmp.resolve("nope").toString());
+        CliRun missing = CliRun.of("info", "--model", tmp.resolve("nope").toString());
         assertEquals(1, missing.code());
         assertTrue(missing.err().startsWith("error: ") && missing.err().contains("nope"), missing.err());
         assertEquals(1, missing.err().strip().lines().count(), missing.err());
 
-        Run oov = run("forward", "--model", FIXTURE.toString(), "--tokens", "1,999", "--out", tmp.resolve("x.npy").toString());
+        CliRun oov = CliRun.of("forward", "--model", FIXTURE.toString(), "--tokens", "1,999", "--out", tmp.resolve("x.npy").toString());
         assertEquals(1, oov.code());
         assertTrue(oov.err().contains("999") && oov.err().contains("vocabulary"), oov.err());
 
         Path text = tmp.resolve("t.txt");
         Files.writeString(text, "hello world");
-        Run vocab = run("eval", "--model", FIXTURE.toString(), "--text", text.toString(), "--tokenizer", TOKENIZER.toString());
+        CliRun vocab = CliRun.of("eval", "--model", FIXTURE.toString(), "--text", text.toString(), "--tokenizer", TOKENIZER.toString());
         assertEquals(1, vocab.code());
         assertTrue(vocab.err().contains("vocab_size is 128"), vocab.err());
 
         Path bin = tmp.resolve("bin.txt");
         Files.write(bin, new byte[] {(byte) 0xff, (byte) 0xfe, 0x41});
-        Run utf = run("eval", "--model", FIXTURE.toString(), "--text", bin.toString());
+        CliRun utf = CliRun.of("eval", "--model", FIXTURE.toString(), "--text", bin.toString());
         assertEquals(1, utf.code());
         assertTrue(utf.err().contains("bin.txt"), utf.err());
 
-        Run usage = run("info");
+        CliRun usage = CliRun.of("info");
         assertEquals(2, usage.code(), "picocli usage errors exit 2");
     }
 }

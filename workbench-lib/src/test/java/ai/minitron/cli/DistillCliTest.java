@@ -50,35 +50,35 @@ class DistillCliTest {
         Files.writeString(val, text.substring(3000, 5000));
     }
 
-    CliTest.Run distill(Path out, String... extra) {
+    CliRun distill(Path out, String... extra) {
         return distill(16, out, extra);
     }
 
-    CliTest.Run distill(int seqLen, Path out, String... extra) {
+    CliRun distill(int seqLen, Path out, String... extra) {
         String[] base = {"distill", "--teacher", teacher.toString(), "--student", student.toString(), "--data",
                 train.toString(), "--tokens", "64", "--batch-size", "2", "--seq-len", "" + seqLen, "--eval-every", "1",
                 "--eval-batches", "1", "--out", out.toString()};
         String[] args = java.util.Arrays.copyOf(base, base.length + extra.length);
         System.arraycopy(extra, 0, args, base.length, extra.length);
-        return CliTest.run(args);
+        return CliRun.of(args);
     }
 
     @Test
     void distilsFromATeacherCacheWithoutTeacherForwards() {
         Path cache = tmp.resolve("cache");
-        CliTest.Run c = CliTest.run("teacher-cache", "--teacher", teacher.toString(), "--data", train.toString(),
+        CliRun c = CliRun.of("teacher-cache", "--teacher", teacher.toString(), "--data", train.toString(),
                 "--tokens", "100000", "--top-k", "8", "--seq-len", "16", "--shard-samples", "10", "--out", cache.toString());
         assertEquals(0, c.code(), c.err());
         assertTrue(c.out().contains("teacher cache written to"), c.out());
         assertTrue(Files.isRegularFile(cache.resolve("manifest.json")));
-        CliTest.Run r = distill(tmp.resolve("out"), "--teacher-cache", cache.toString(), "--loss", "TOP_K_KL", "--top-k",
+        CliRun r = distill(tmp.resolve("out"), "--teacher-cache", cache.toString(), "--loss", "TOP_K_KL", "--top-k",
                 "8");
         assertEquals(0, r.code(), r.err());
         Table t = ArrowIo.read(tmp.resolve("out/distill_metrics.arrow"));
         assertEquals(0L, t.longColumn("teacher_tokens").getLong(t.rowCount() - 1));
         assertTrue(t.longColumn("teacher_cache_tokens").getLong(0) > 0);
         // A cache made for another seq-len does not line up with the batches: refused in one line.
-        CliTest.Run bad = distill(8, tmp.resolve("out2"), "--teacher-cache", cache.toString(), "--loss", "TOP_K_KL",
+        CliRun bad = distill(8, tmp.resolve("out2"), "--teacher-cache", cache.toString(), "--loss", "TOP_K_KL",
                 "--top-k", "8");
         assertEquals(1, bad.code());
         assertTrue(bad.err().contains("seq_len 16") && bad.err().contains("--seq-len 8"), bad.err());
@@ -87,7 +87,7 @@ class DistillCliTest {
     @Test
     void distilsWithTheIntermediateLossFromACorrectedTeacher() throws Exception {
         Path out = tmp.resolve("out");
-        CliTest.Run r = distill(out, "--is-loss", "cosine", "--layer-map", "1:0", "--embedding-loss", "--is-weight",
+        CliRun r = distill(out, "--is-loss", "cosine", "--layer-map", "1:0", "--embedding-loss", "--is-weight",
                 "dynamic", "--teacher-correction-tokens", "64");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.err().contains("IS COSINE"), r.err());
@@ -105,7 +105,7 @@ class DistillCliTest {
 
     @Test
     void benchDistillReportsThroughputAgainstTheMatmulCeiling() {
-        CliTest.Run r = CliTest.run("bench", "--distill", "--small", "--teacher", teacher.toString(), "--batch", "2",
+        CliRun r = CliRun.of("bench", "--distill", "--small", "--teacher", teacher.toString(), "--batch", "2",
                 "--seq-len", "16", "--iters", "1", "--distill-steps", "2");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("distillation step") && r.out().contains("of matmul")
@@ -114,16 +114,16 @@ class DistillCliTest {
 
     @Test
     void badDistillationOptionsAreNamed() {
-        CliTest.Run w = distill(tmp.resolve("a"), "--is-loss", "mse", "--is-weight", "lots");
+        CliRun w = distill(tmp.resolve("a"), "--is-loss", "mse", "--is-weight", "lots");
         assertEquals(1, w.code());
         assertTrue(w.err().contains("--is-weight"), w.err());
-        CliTest.Run map = distill(tmp.resolve("b"), "--is-loss", "mse", "--layer-map", "5:0");
+        CliRun map = distill(tmp.resolve("b"), "--is-loss", "mse", "--layer-map", "5:0");
         assertEquals(1, map.code());
         assertTrue(map.err().contains("teacher layer out of range"), map.err());
-        CliTest.Run kind = distill(tmp.resolve("c"), "--is-loss", "l1");
+        CliRun kind = distill(tmp.resolve("c"), "--is-loss", "l1");
         assertEquals(1, kind.code());
         assertTrue(kind.err().contains("--is-loss"), kind.err());
-        CliTest.Run orphan = distill(tmp.resolve("d"), "--embedding-loss");
+        CliRun orphan = distill(tmp.resolve("d"), "--embedding-loss");
         assertEquals(1, orphan.code());
         assertTrue(orphan.err().contains("--is-loss"), orphan.err());
     }

@@ -40,7 +40,7 @@ class ImportanceCommandTest {
     @Test
     void writesTablesProvenanceAndCharts() throws Exception {
         Path out = tmp.resolve("run");
-        CliTest.Run r = CliTest.run("importance", "--model", model.toString(), "--data", "validation", "--samples", "8",
+        CliRun r = CliRun.of("importance", "--model", model.toString(), "--data", "validation", "--samples", "8",
                 "--seq-len", "32", "--batch-size", "4", "--out", out.toString(), "--block-k", "1");
         assertEquals(0, r.code(), r.err());
         for (String f : new String[] {"importance.arrow", "accumulators.arrow", "agreement.arrow", "stability.arrow",
@@ -57,7 +57,7 @@ class ImportanceCommandTest {
     @Test
     void choosesMetricsAndSkipsDepth() {
         Path out = tmp.resolve("run2");
-        CliTest.Run r = CliTest.run("importance", "--model", model.toString(), "--data", "../data/corpus/test.txt",
+        CliRun r = CliRun.of("importance", "--model", model.toString(), "--data", "../data/corpus/test.txt",
                 "--samples", "4", "--seq-len", "16", "--out", out.toString(), "--metrics", "activation,magnitude",
                 "--no-depth", "--no-charts", "--batch-size", "1");
         assertEquals(0, r.code(), r.err());
@@ -67,28 +67,28 @@ class ImportanceCommandTest {
 
     @Test
     void badInputFailsWithOneClearLine() throws Exception {
-        CliTest.Run r = CliTest.run("importance", "--model", model.toString(), "--data", "validation", "--samples",
+        CliRun r = CliRun.of("importance", "--model", model.toString(), "--data", "validation", "--samples",
                 "100000", "--seq-len", "32", "--out", tmp.resolve("x").toString());
         assertEquals(1, r.code());
         assertTrue(r.err().startsWith("error: ") && r.err().contains("gives only"), r.err());
         assertEquals(1, r.err().strip().lines().count(), r.err());
 
-        r = CliTest.run("importance", "--model", model.toString(), "--data", "validation", "--seq-len", "128",
+        r = CliRun.of("importance", "--model", model.toString(), "--data", "validation", "--seq-len", "128",
                 "--samples", "2", "--out", tmp.resolve("y").toString());
         assertEquals(1, r.code());
         assertTrue(r.err().contains("exceeds the model context of 64"), r.err());
 
         Path empty = Files.createFile(tmp.resolve("empty.txt"));
-        r = CliTest.run("importance", "--model", model.toString(), "--data", empty.toString(), "--samples", "2",
+        r = CliRun.of("importance", "--model", model.toString(), "--data", empty.toString(), "--samples", "2",
                 "--seq-len", "8", "--out", tmp.resolve("z").toString());
         assertEquals(1, r.code());
         assertTrue(r.err().contains("empty"), r.err());
 
-        r = CliTest.run("importance", "--model", model.toString(), "--data", "no-such-split", "--out", "q");
+        r = CliRun.of("importance", "--model", model.toString(), "--data", "no-such-split", "--out", "q");
         assertEquals(1, r.code());
         assertTrue(r.err().contains("no such split file"), r.err());
 
-        r = CliTest.run("importance", "--model", model.toString(), "--data", "validation", "--metrics", "vibes",
+        r = CliRun.of("importance", "--model", model.toString(), "--data", "validation", "--metrics", "vibes",
                 "--out", "q");
         assertEquals(1, r.code());
         assertTrue(r.err().contains("unknown metric 'vibes'"), r.err());

@@ -38,11 +38,11 @@ class PruneCommandTest {
                     TensorDType.F32).save(other, TensorDType.F32);
         }
         Path imp = tmp.resolve("importance");
-        CliTest.Run r = CliTest.run("importance", "--model", model.toString(), "--data", "validation", "--samples", "4",
+        CliRun r = CliRun.of("importance", "--model", model.toString(), "--data", "validation", "--samples", "4",
                 "--seq-len", "16", "--out", imp.toString(), "--metrics", "activation,block_importance", "--no-charts");
         assertEquals(0, r.code(), r.err());
         Path out = tmp.resolve("pruned");
-        CliTest.Run p = CliTest.run("prune", "--model", model.toString(), "--importance", imp.toString(), "--hidden", "12",
+        CliRun p = CliRun.of("prune", "--model", model.toString(), "--importance", imp.toString(), "--hidden", "12",
                 "--mlp", "16", "--heads-per-group", "1", "--layers", "2", "--out", out.toString());
         assertEquals(0, p.code(), p.err());
         try (NDManager m = NDManager.newBaseManager(); LanguageModel lm = LanguageModel.load(out, m)) {
@@ -73,7 +73,7 @@ class PruneCommandTest {
             throw new java.io.UncheckedIOException(e);
         }
         Path distilled = tmp.resolve("distilled");
-        CliTest.Run d = CliTest.run("distill", "--teacher", model.toString(), "--student", out.toString(), "--data",
+        CliRun d = CliRun.of("distill", "--teacher", model.toString(), "--student", out.toString(), "--data",
                 text.toString(), "--val", text.toString(), "--tokens", "256", "--batch-size", "2", "--seq-len", "16",
                 "--eval-every", "4", "--eval-batches", "1", "--out", distilled.toString());
         assertEquals(0, d.code(), d.err());
@@ -82,7 +82,7 @@ class PruneCommandTest {
         assertEquals("256 student, 256 teacher (8 steps)", steps.get(1).facts().get("tokens"));
         assertTrue(steps.get(1).facts().get("final validation").contains("KL(teacher || student)"), steps.get(1).facts().toString());
 
-        CliTest.Run wrong = CliTest.run("prune", "--model", other.toString(), "--importance", imp.toString(), "--mlp", "8",
+        CliRun wrong = CliRun.of("prune", "--model", other.toString(), "--importance", imp.toString(), "--mlp", "8",
                 "--out", tmp.resolve("x").toString());
         assertEquals(1, wrong.code());
         assertTrue(wrong.err().contains("another model"), wrong.err());

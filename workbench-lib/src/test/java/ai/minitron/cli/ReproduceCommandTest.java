@@ -38,7 +38,7 @@ class ReproduceCommandTest {
     @Test
     void quickRunProducesEveryExperimentAndResumes() throws Exception {
         Path out = tmp.resolve("repro");
-        CliTest.Run r = CliTest.run("reproduce", "--quick", "--out", out.toString(), "--teacher", TEACHER.toString(),
+        CliRun r = CliRun.of("reproduce", "--quick", "--out", out.toString(), "--teacher", TEACHER.toString(),
                 "--corpus", CORPUS.toString(), "--seed", "7");
         assertEquals(0, r.code(), r.err());
 
@@ -101,11 +101,11 @@ class ReproduceCommandTest {
 
     @Test
     void badOptionsAreNamed() {
-        CliTest.Run r = CliTest.run("reproduce", "--quick", "--out", tmp.resolve("x").toString(), "--only", "1,12",
+        CliRun r = CliRun.of("reproduce", "--quick", "--out", tmp.resolve("x").toString(), "--only", "1,12",
                 "--teacher", TEACHER.toString(), "--corpus", CORPUS.toString());
         assertNotEquals(0, r.code());
         assertTrue(r.err().contains("--only") && r.err().contains("12"), r.err());
-        CliTest.Run c = CliTest.run("reproduce", "--quick", "--out", tmp.resolve("y").toString(), "--teacher",
+        CliRun c = CliRun.of("reproduce", "--quick", "--out", tmp.resolve("y").toString(), "--teacher",
                 TEACHER.toString(), "--corpus", tmp.resolve("nowhere").toString());
         assertNotEquals(0, c.code());
         assertTrue(c.err().contains("nowhere") && c.err().contains("train.txt"), c.err());

@@ -46,7 +46,7 @@ class SearchCommandTest {
                     ImportanceCommandTest.TOKENIZER, TensorDType.F32).save(other, TensorDType.F32);
         }
         imp = tmp.resolve("importance");
-        CliTest.Run r = CliTest.run("importance", "--model", model.toString(), "--data", "validation", "--samples", "4",
+        CliRun r = CliRun.of("importance", "--model", model.toString(), "--data", "validation", "--samples", "4",
                 "--seq-len", "16", "--out", imp.toString(), "--metrics", "activation,block_importance", "--no-charts");
         assertEquals(0, r.code(), r.err());
     }
@@ -56,11 +56,11 @@ class SearchCommandTest {
         Path out = tmp.resolve("search");
         String[] common = {"search", "--model", model.toString(), "--importance", imp.toString(), "--params", "70%",
             "--tolerance", "0.1", "--hidden-step", "4", "--mlp-step", "8", "--out", out.toString()};
-        CliTest.Run list = CliTest.run(concat(common, "--list"));
+        CliRun list = CliRun.of(concat(common, "--list"));
         assertEquals(0, list.code(), list.err());
         long listed = list.out().lines().filter(l -> l.startsWith("h")).count();
         assertTrue(listed >= 2, list.out());
-        CliTest.Run r = CliTest.run(concat(common, "--validation-tokens", "64", "--seq-len", "16", "--batch-size", "2",
+        CliRun r = CliRun.of(concat(common, "--validation-tokens", "64", "--seq-len", "16", "--batch-size", "2",
                 "--top-k", "2", "--stages", "1", "--retrain-tokens", "64", "--data", "validation", "--export-best"));
         assertEquals(0, r.code(), r.err());
         Table t = ArrowIo.read(out.resolve(ArchitectureSearch.CANDIDATES_FILE));
@@ -82,7 +82,7 @@ class SearchCommandTest {
     @Test
     void pruneWithOnlyABudgetChoosesAShape() {
         Path out = tmp.resolve("pruned");
-        CliTest.Run p = CliTest.run("prune", "--model", model.toString(), "--importance", imp.toString(), "--params", "60%",
+        CliRun p = CliRun.of("prune", "--model", model.toString(), "--importance", imp.toString(), "--params", "60%",
                 "--tolerance", "0.1", "--out", out.toString());
         assertEquals(0, p.code(), p.err());
         long parent = ParamCount.of(PruneCommandTest.C).total();
@@ -96,24 +96,24 @@ class SearchCommandTest {
     @Test
     void badInputNamesTheNearestValidChoices() {
         String[] base = {"--model", model.toString(), "--importance", imp.toString(), "--out", tmp.resolve("x").toString()};
-        CliTest.Run big = CliTest.run(concat(concat(new String[] {"search"}, base), "--params", "200%"));
+        CliRun big = CliRun.of(concat(concat(new String[] {"search"}, base), "--params", "200%"));
         assertEquals(1, big.code());
         assertTrue(big.err().contains("larger than the parent") && big.err().contains("nearest achievable counts"), big.err());
-        CliTest.Run heads = CliTest.run(concat(concat(new String[] {"search"}, base), "--params", "70%", "--heads", "3"));
+        CliRun heads = CliRun.of(concat(concat(new String[] {"search"}, base), "--params", "70%", "--heads", "3"));
         assertEquals(1, heads.code());
         assertTrue(heads.err().contains("3 query heads cannot be split evenly") && heads.err().contains("[2, 4]"),
                 heads.err());
-        CliTest.Run wrong = CliTest.run("search", "--model", other.toString(), "--importance", imp.toString(), "--params",
+        CliRun wrong = CliRun.of("search", "--model", other.toString(), "--importance", imp.toString(), "--params",
                 "70%", "--tolerance", "0.2", "--out", tmp.resolve("y").toString());
         assertEquals(1, wrong.code());
         assertTrue(wrong.err().contains("another model") && wrong.err().contains("valid choices: --model "), wrong.err());
-        CliTest.Run pruneHeads = CliTest.run(concat(concat(new String[] {"prune"}, base), "--heads", "3"));
+        CliRun pruneHeads = CliRun.of(concat(concat(new String[] {"prune"}, base), "--heads", "3"));
         assertEquals(1, pruneHeads.code());
         assertTrue(pruneHeads.err().contains("valid head counts are 2, 4"), pruneHeads.err());
-        CliTest.Run pruneBig = CliTest.run(concat(concat(new String[] {"prune"}, base), "--params", "150%"));
+        CliRun pruneBig = CliRun.of(concat(concat(new String[] {"prune"}, base), "--params", "150%"));
         assertEquals(1, pruneBig.code());
         assertTrue(pruneBig.err().contains("nearest achievable counts"), pruneBig.err());
-        CliTest.Run pruneWrong = CliTest.run("prune", "--model", other.toString(), "--importance", imp.toString(), "--mlp",
+        CliRun pruneWrong = CliRun.of("prune", "--model", other.toString(), "--importance", imp.toString(), "--mlp",
                 "8", "--out", tmp.resolve("z").toString());
         assertEquals(1, pruneWrong.code());
         assertTrue(pruneWrong.err().contains("valid choices: --model "), pruneWrong.err());

@@ -5,13 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import ai.minitron.cli.Main;
+import ai.minitron.cli.CliRun;
 import ai.minitron.io.TensorDType;
 import ai.minitron.model.LanguageModel;
 import ai.minitron.model.Weights;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -29,23 +26,7 @@ class EvalCliTest {
     static Path mc;
     static Path lw;
 
-    record Run(int code, String out, String err) {}
 
-    static Run run(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int code = Main.run(args);
-            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-    }
 
     @BeforeAll
     static void setUp() throws Exception {
@@ -67,7 +48,7 @@ class EvalCliTest {
 
     @Test
     void evalStatesEachProtocol() {
-        Run doc = run("eval", "--model", model.toString(), "--text", text.toString(), "--protocol", "document", "--seq-len", "16",
+        CliRun doc = CliRun.of("eval", "--model", model.toString(), "--text", text.toString(), "--protocol", "document", "--seq-len", "16",
                 "--unigram-from", text.toString(), "--card", tmp.resolve("card").toString());
         assertEquals(0, doc.code(), doc.err());
         assertTrue(doc.out().contains("protocol    document-level (lm-eval loglikelihood_rolling)"), doc.out());
@@ -75,15 +56,15 @@ class EvalCliTest {
         assertTrue(doc.out().contains("; 26 words,"), doc.out());
         assertTrue(ModelCard.readResults(tmp.resolve("card")).stream().anyMatch(r -> r.metric().equals("bits_per_byte")));
 
-        Run sliding = run("eval", "--model", model.toString(), "--text", text.toString(), "--protocol", "sliding", "--seq-len", "16",
+        CliRun sliding = CliRun.of("eval", "--model", model.toString(), "--text", text.toString(), "--protocol", "sliding", "--seq-len", "16",
                 "--stride", "4");
         assertEquals(0, sliding.code(), sliding.err());
         assertTrue(sliding.out().contains("sliding windows of up to 16 context tokens advanced by 4"), sliding.out());
 
-        Run bad = run("eval", "--model", model.toString(), "--text", text.toString(), "--protocol", "words");
+        CliRun bad = CliRun.of("eval", "--model", model.toString(), "--text", text.toString(), "--protocol", "words");
         assertEquals(2, bad.code());
         assertTrue(bad.err().contains("--protocol must be token, sliding or document"), bad.err());
-        Run stride = run("eval", "--model", model.toString(), "--text", text.toString(), "--stride", "4");
+        CliRun stride = CliRun.of("eval", "--model", model.toString(), "--text", text.toString(), "--stride", "4");
         assertEquals(2, stride.code());
         assertTrue(stride.err().contains("--stride applies to --protocol sliding only"), stride.err());
     }
@@ -91,7 +72,7 @@ class EvalCliTest {
     @Test
     void evalTasksReportsEachMetricSeparately() {
         Path details = tmp.resolve("details");
-        Run r = run("eval-tasks", "--model", model.toString(), "--tasks", mc.toString(), lw.toString(), "--limit", "2",
+        CliRun r = CliRun.of("eval-tasks", "--model", model.toString(), "--tasks", mc.toString(), lw.toString(), "--limit", "2",
                 "--details", details.toString(), "--card", tmp.resolve("card2").toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("task         mc (") && r.out().contains("multiple choice, 2 items"), r.out());
@@ -105,7 +86,7 @@ class EvalCliTest {
     void aBadTaskFileIsOneLineNamingFileAndLine() throws Exception {
         Path bad = tmp.resolve("bad.jsonl");
         Files.writeString(bad, "{\"context\": \"c\", \"choices\": [\"a\", \"b\"], \"gold\": 0}\n{\"context\": \"c\", \"choices\": [\"a\"], \"gold\": 0}\n");
-        Run r = run("eval-tasks", "--model", model.toString(), "--tasks", bad.toString());
+        CliRun r = CliRun.of("eval-tasks", "--model", model.toString(), "--tasks", bad.toString());
         assertEquals(1, r.code());
         assertTrue(r.err().startsWith("error: " + bad + ":2: a multiple-choice item needs at least 2 choices"), r.err());
         assertEquals(1, r.err().strip().lines().count(), r.err());
@@ -119,7 +100,7 @@ class EvalCliTest {
                     EvalFixtures.tokenizer(), TensorDType.F32).save(other, TensorDType.F32);
         }
         Path report = tmp.resolve("report");
-        Run r = run("eval", "--model", model.toString(), "--model", other.toString(), "--tasks", "ppl," + mc + "," + lw,
+        CliRun r = CliRun.of("eval", "--model", model.toString(), "--model", other.toString(), "--tasks", "ppl," + mc + "," + lw,
                 "--text", text.toString(), "--seq-len", "16", "--out", report.toString());
         assertEquals(0, r.code(), r.err());
         // long form: 2 models x (perplexity + acc, acc_norm + exact_match, acc, ppl) rows
@@ -127,7 +108,7 @@ class EvalCliTest {
         assertEquals(12, t.rowCount());
         assertEquals(List.of("random", "random2"), t.stringColumn("model").unique().asList().stream().sorted().toList());
         // each model's numbers equal a single-model run's
-        Run single = run("eval-tasks", "--model", other.toString(), "--tasks", mc.toString());
+        CliRun single = CliRun.of("eval-tasks", "--model", other.toString(), "--tasks", mc.toString());
         String acc = single.out().lines().filter(l -> l.startsWith("acc ")).findFirst().orElseThrow().split("\\s+")[1];
         double reported = t.where(t.stringColumn("model").isEqualTo("random2").and(t.stringColumn("task").isEqualTo("mc"))
                 .and(t.stringColumn("metric").isEqualTo("acc"))).doubleColumn("value").get(0);
@@ -137,11 +118,11 @@ class EvalCliTest {
         assertTrue(md.contains(" ± "), md); // accuracies carry standard errors
         assertTrue(Files.readString(report.resolve("report.html")).contains("<th>random2</th>"));
 
-        Run unknown = run("eval", "--model", model.toString(), "--tasks", "ppl,hellaswag");
+        CliRun unknown = CliRun.of("eval", "--model", model.toString(), "--tasks", "ppl,hellaswag");
         assertEquals(2, unknown.code());
         assertTrue(unknown.err().contains("unknown task 'hellaswag'; choose from ppl, continuation, lastword or a FILE.jsonl"),
                 unknown.err());
-        Run twoCards = run("eval", "--model", model.toString(), "--model", other.toString(), "--text", text.toString(),
+        CliRun twoCards = CliRun.of("eval", "--model", model.toString(), "--model", other.toString(), "--text", text.toString(),
                 "--card", tmp.resolve("c").toString());
         assertEquals(2, twoCards.code());
         assertTrue(twoCards.err().contains("use --out for a report"), twoCards.err());

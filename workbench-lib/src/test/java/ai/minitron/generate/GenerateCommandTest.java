@@ -4,14 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
-import ai.minitron.cli.Main;
+import ai.minitron.cli.CliRun;
 import ai.minitron.config.ModelConfig;
 import ai.minitron.io.TensorDType;
 import ai.minitron.model.LanguageModel;
 import ai.minitron.tokenize.Tokenizer;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeAll;
@@ -25,7 +22,6 @@ class GenerateCommandTest {
     static Path teacher;
     static Path student;
 
-    record Run(int code, String out, String err) {}
 
     @BeforeAll
     static void saveCheckpoints() {
@@ -41,24 +37,10 @@ class GenerateCommandTest {
         }
     }
 
-    static Run run(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            return new Run(Main.run(args), out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-    }
 
     @Test
     void streamsTheContinuationAfterThePromptAndStatesDeviceAndDtype() throws Exception {
-        Run r = run("generate", "--model", teacher.toString(), "--prompt", "Once upon a time", "--max-new-tokens", "6",
+        CliRun r = CliRun.of("generate", "--model", teacher.toString(), "--prompt", "Once upon a time", "--max-new-tokens", "6",
                 "--ignore-eos");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.err().contains("device cpu(), dtype float32") || r.err().contains("device gpu"), r.err());
@@ -75,7 +57,7 @@ class GenerateCommandTest {
     void comparesTwoModelsOnAPromptsFile() throws Exception {
         Path prompts = tmp.resolve("prompts.txt");
         Files.writeString(prompts, "The king\n\nA small dog\n");
-        Run r = run("generate", "--model", teacher.toString(), "--compare", student.toString(), "--prompts",
+        CliRun r = CliRun.of("generate", "--model", teacher.toString(), "--compare", student.toString(), "--prompts",
                 prompts.toString(), "--max-new-tokens", "3", "--temperature", "0.8", "--top-p", "0.9", "--seed", "3",
                 "--batch-size", "2");
         assertEquals(0, r.code(), r.err());
@@ -86,7 +68,7 @@ class GenerateCommandTest {
 
     @Test
     void benchmarksWithAndWithoutTheCache() {
-        Run r = run("generate", "--model", teacher.toString(), "--benchmark", "--bench-batches", "2",
+        CliRun r = CliRun.of("generate", "--model", teacher.toString(), "--benchmark", "--bench-batches", "2",
                 "--bench-prompt-tokens", "4", "--bench-new-tokens", "3");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("decode tok/s (KV cache)") && r.out().contains("cache speed-up"), r.out());
@@ -96,13 +78,13 @@ class GenerateCommandTest {
 
     @Test
     void badOptionsFailWithOneClearLine() {
-        Run r = run("generate", "--model", teacher.toString(), "--prompt", "x", "--temperature", "-1");
+        CliRun r = CliRun.of("generate", "--model", teacher.toString(), "--prompt", "x", "--temperature", "-1");
         assertEquals(1, r.code());
         assertTrue(r.err().contains("error: temperature must be"), r.err());
-        Run none = run("generate", "--model", teacher.toString());
+        CliRun none = CliRun.of("generate", "--model", teacher.toString());
         assertEquals(1, none.code());
         assertTrue(none.err().contains("error: give --prompt TEXT or --prompts FILE"), none.err());
-        Run bf = run("generate", "--model", teacher.toString(), "--prompt", "x", "--dtype", "bf16");
+        CliRun bf = CliRun.of("generate", "--model", teacher.toString(), "--prompt", "x", "--dtype", "bf16");
         assertEquals(1, bf.code());
         assertTrue(bf.err().contains("error: dtype bfloat16 is never used"), bf.err());
     }

@@ -104,6 +104,10 @@ class VerdictRulesTest {
     void widthDepthTwoStepDepthBlockAndIterativeRules() {
         assertTrue(WidthDepthExperiment.outcome(run("w", 7, 5.0), 10, run("d", 6, 5.1), 10, List.of(0, 1)).holds());
         assertFalse(WidthDepthExperiment.outcome(run("w", 7, 5.2), 10, run("d", 6, 5.1), 10, List.of(0, 1)).holds());
+        // A difference below Outcome.TIE_NATS (0.005 nats) is a tie: "width wins" does not hold on it.
+        assertFalse(WidthDepthExperiment.outcome(run("w", 7, 5.219), 10, run("d", 6, 5.2215), 10, List.of(0, 1)).holds());
+        assertTrue(WidthDepthExperiment.outcome(run("w", 7, 5.219), 10, run("d", 6, 5.2245), 10, List.of(0, 1)).holds());
+        assertFalse(TwoStepExperiment.outcome(run("one", 7, 5.2), run("mid", 6, 5.0), run("two", 6.5, 5.197), 10).holds());
         assertTrue(TwoStepExperiment.outcome(run("one", 7, 5.2), run("mid", 6, 5.0), run("two", 6.5, 5.1), 10).holds());
         assertFalse(TwoStepExperiment.outcome(run("one", 7, 5.0), run("mid", 6, 5.0), run("two", 6.5, 5.1), 10).holds());
         Map<String, List<Integer>> choices = new LinkedHashMap<>();
