@@ -39,26 +39,7 @@ class DistillerTest {
                 row[j] = r.nextInt(40);
             }
         }
-        return new BatchSource() {
-            @Override
-            public long[][] batch(long index, int b) {
-                long[][] out = new long[b][];
-                for (int i = 0; i < b; i++) {
-                    out[i] = rows[(int) ((index * b + i) % rows.length)].clone();
-                }
-                return out;
-            }
-
-            @Override
-            public int seqLen() {
-                return 16;
-            }
-
-            @Override
-            public long size() {
-                return rows.length;
-            }
-        };
+        return BatchSource.ofRows(rows);
     }
 
     /** A random teacher whose every layer matters (random init leaves the residual stream to the embedding). */
@@ -147,26 +128,7 @@ class DistillerTest {
                 rows[i][j] = tok;
             }
         }
-        return new BatchSource() {
-            @Override
-            public long[][] batch(long index, int b) {
-                long[][] out = new long[b][];
-                for (int i = 0; i < b; i++) {
-                    out[i] = rows[(int) ((index * b + i) % rows.length)].clone();
-                }
-                return out;
-            }
-
-            @Override
-            public int seqLen() {
-                return 16;
-            }
-
-            @Override
-            public long size() {
-                return rows.length;
-            }
-        };
+        return BatchSource.ofRows(rows);
     }
 
     /**

@@ -136,26 +136,7 @@ class ArchitectureSearchTest {
                 t = r.nextInt(4) == 0 ? r.nextInt(50) : (t + 1) % 50;
             }
         }
-        return new BatchSource() {
-            @Override
-            public long[][] batch(long index, int b) {
-                long[][] out = new long[b][];
-                for (int i = 0; i < b; i++) {
-                    out[i] = data[(int) ((index * b + i) % data.length)].clone();
-                }
-                return out;
-            }
-
-            @Override
-            public int seqLen() {
-                return 16;
-            }
-
-            @Override
-            public long size() {
-                return data.length;
-            }
-        };
+        return BatchSource.ofRows(data);
     }
 
     static ArchitectureSearch search(Weights w, UnitScores s) {

@@ -37,26 +37,7 @@ class TrainLoopTest {
                 row[j] = 1 + r.nextInt(31);
             }
         }
-        return new BatchSource() {
-            @Override
-            public long[][] batch(long index, int batchSize) {
-                long[][] out = new long[batchSize][];
-                for (int i = 0; i < batchSize; i++) {
-                    out[i] = data[(int) ((index * batchSize + i) % rows)].clone();
-                }
-                return out;
-            }
-
-            @Override
-            public int seqLen() {
-                return seqLen;
-            }
-
-            @Override
-            public long size() {
-                return rows;
-            }
-        };
+        return BatchSource.ofRows(data);
     }
 
     static TrainConfig config(int steps, int checkpointEvery) {
@@ -208,6 +189,17 @@ class TrainLoopTest {
                     data, null, TrainLoop.languageModelling(c), tmp.resolve("ctx"), null));
             assertTrue(e.getMessage().contains("max_position_embeddings = 64"), e.getMessage());
         }
+    }
+
+    @Test
+    void rowBatchesCycleInOrderAndRefuseRaggedRows() {
+        BatchSource b = BatchSource.ofRows(new long[][] {{1, 2, 3}, {4, 5, 6}, {7, 8, 9}});
+        assertEquals(2, b.seqLen());
+        assertEquals(3, b.size());
+        assertEquals(java.util.List.of(7L, 8L, 9L, 1L, 2L, 3L), java.util.Arrays.stream(b.batch(1, 2))
+                .flatMap(r -> java.util.Arrays.stream(r).boxed()).toList(), "batch 1 of 2 = rows 2, 0");
+        var e = assertThrows(IllegalArgumentException.class, () -> BatchSource.ofRows(new long[][] {{1, 2}, {3}}));
+        assertTrue(e.getMessage().contains("row 1 holds 1 tokens"), e.getMessage());
     }
 
     static int liveArrays(NDManager m) {
