@@ -229,30 +229,29 @@ class DistillerTest {
             Pruner.Pruned s = narrowStudent(t);
             Distiller d = new Distiller(TEACHER, t, s.config(), o);
             List<Distiller.Validation> resumed = d.run(s.weights(), tc, data(3), data(3), out, null);
-            // Repeated runs here are bitwise identical, but BLAS may order reductions differently under load and
-            // AdamW's first steps turn float noise in near-zero gradients into lr-sized steps; so equality is
-            // asserted to 3 % on the logged curves (1 % differences between two uninterrupted runs were seen on the loaded
-            // 2-core machine), while the final weights and projection must agree within 1 % of how far training moved
-            // them — a resume that lost the projection, its moments or the data position is off by far more.
+            // Resumed and uninterrupted runs are bitwise identical here (measured 5 times, twice under a load of 4).
+            // The 1 % differences between identical runs seen before came from the scalar use-after-free that
+            // model.Scalars fixes. The 0.1 % tolerance leaves room for BLAS reduction order on other machines only:
+            // a resume that lost the projection, its moments or the data position is off by far more.
             assertEquals(straight.size(), resumed.size(), "validation log restored and continued");
             for (int i = 0; i < straight.size(); i++) {
                 double kl = straight.get(i).klToTeacher();
-                assertEquals(kl, resumed.get(i).klToTeacher(), 3e-2 * kl, "KL at validation " + i);
+                assertEquals(kl, resumed.get(i).klToTeacher(), 1e-3 * kl, "KL at validation " + i);
             }
             List<Double> loss = ArrowIo.read(out.resolve("metrics.arrow")).doubleColumn("loss").asList();
             assertEquals(straightLoss.size(), loss.size());
             for (int i = 0; i < straightLoss.size(); i++) {
-                assertEquals(straightLoss.get(i), loss.get(i), 3e-2 * straightLoss.get(i), "loss at step " + (i + 1));
+                assertEquals(straightLoss.get(i), loss.get(i), 1e-3 * straightLoss.get(i), "loss at step " + (i + 1));
             }
             float[] init = IntermediateLoss.newProjection(m, 24, 32, DataType.FLOAT32).get(IntermediateLoss.PROJECTION)
                     .toFloatArray();
             float[] p = d.projection(s.weights()).get(IntermediateLoss.PROJECTION).toFloatArray();
-            assertTrue(distance(p, straightProjection) < 0.01 * distance(init, straightProjection),
+            assertTrue(distance(p, straightProjection) < 1e-3 * distance(init, straightProjection),
                     "projection after resume = uninterrupted: " + distance(p, straightProjection) + " vs trained "
                             + distance(init, straightProjection));
             float[] w = s.weights().get("model.layers.1.mlp.up_proj.weight").toFloatArray();
             float[] w0 = narrowStudent(teacher(m)).weights().get("model.layers.1.mlp.up_proj.weight").toFloatArray();
-            assertTrue(distance(w, straightStudent) < 0.01 * distance(w0, straightStudent),
+            assertTrue(distance(w, straightStudent) < 1e-3 * distance(w0, straightStudent),
                     "student after resume = uninterrupted: " + distance(w, straightStudent) + " vs trained "
                             + distance(w0, straightStudent));
             // The same output directory without the IS loss is a different run: refused clearly.
