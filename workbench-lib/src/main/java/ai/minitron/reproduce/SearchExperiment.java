@@ -54,25 +54,21 @@ public final class SearchExperiment implements Experiment {
                 + " (Kendall tau to the final ranking rises) (2407.14679 Fig. 9)";
     }
 
-    /** The search this experiment runs (without its output folder and progress), for tests and notebooks. */
-    static ArchitectureSearch search(Lab lab, UnitScores scores) {
-        Budget b = lab.budget();
-        ModelConfig t = lab.teacherConfig();
-        return ArchitectureSearch.of(t, lab.teacherWeights()).importance(scores).space(SearchSpace.of(t))
-                .budget(new Shapes(t).depthTargetParams(), TOLERANCE)
-                .validation(lab.validationBatches(), lab.validationBatchCount(), b.batchSize())
-                .retrain(b.searchTopK(), b.searchStages(), Math.max(1, b.searchTokens() / b.searchStages()),
-                        lab.trainBatches())
-                .learningRate(b.lr()).distillation(StandardRuns.forwardKl()).seed(lab.seed());
-    }
-
     @Override
     public Outcome run(Lab lab) {
         ImportanceTable imp = lab.importance();
         UnitScores s = UnitScores.of(imp.where(Metric.ACTIVATION.key(), "l2", "mean"),
                 Depth.layerScores(imp, Metric.BLOCK_IMPORTANCE.key()));
+        Budget b = lab.budget();
+        ModelConfig t = lab.teacherConfig();
         Lab.Progress bar = lab.progress();
-        SearchResult r = search(lab, s).out(lab.out().resolve("runs").resolve("search"))
+        SearchResult r = ArchitectureSearch.of(t, lab.teacherWeights()).importance(s).space(SearchSpace.of(t))
+                .budget(new Shapes(t).depthTargetParams(), TOLERANCE)
+                .validation(lab.validationBatches(), lab.validationBatchCount(), b.batchSize())
+                .retrain(b.searchTopK(), b.searchStages(), Math.max(1, b.searchTokens() / b.searchStages()),
+                        lab.trainBatches())
+                .learningRate(b.lr()).distillation(StandardRuns.forwardKl()).seed(lab.seed())
+                .out(lab.out().resolve("runs").resolve("search"))
                 .progress(new ArchitectureSearch.Progress() {
                     @Override
                     public void onCandidate(int index, int total, Candidate c, boolean resumed) {

@@ -70,9 +70,7 @@ class DistillerTest {
     void distillationPullsAPrunedStudentTowardsTheTeacher() {
         try (NDManager m = NDManager.newBaseManager()) {
             Weights t = teacher(m);
-            var keep = Pruner.select(TEACHER, PrunePlan.keepAll().withMlp(32).withLayers(2, PrunePlan.Depth.LOWEST),
-                    StaticScores.firstK(TEACHER));
-            Pruner.Pruned s = Pruner.apply(TEACHER, t, keep);
+            Pruner.Pruned s = shallowStudent(t);
             Distiller d = new Distiller(TEACHER, t, s.config(), Distiller.Options.forwardKl());
             BatchSource train = data(3);
             double before = d.validate(s.weights(), train, 2, 4, 0, 0).klToTeacher();
@@ -139,9 +137,7 @@ class DistillerTest {
     void threeHundredStepsOfDistillationLowerHeldOutKlAndLoss() {
         try (NDManager m = NDManager.newBaseManager()) {
             Weights t = teacher(m);
-            var keep = Pruner.select(TEACHER, PrunePlan.keepAll().withMlp(32).withLayers(2, PrunePlan.Depth.LOWEST),
-                    StaticScores.firstK(TEACHER));
-            Pruner.Pruned s = Pruner.apply(TEACHER, t, keep);
+            Pruner.Pruned s = shallowStudent(t);
             BatchSource train = teacherSamples(t, 512, 11);
             BatchSource val = teacherSamples(t, 64, 12); // held out: never trained on
             Distiller d = new Distiller(TEACHER, t, s.config(), Distiller.Options.forwardKl());
@@ -174,6 +170,13 @@ class DistillerTest {
             s += v[i];
         }
         return s / (to - from);
+    }
+
+    /** An MLP- and depth-pruned student of {@link #teacher}: MLP 64 -> 32, layers 3 -> 2 (same hidden size). */
+    static Pruner.Pruned shallowStudent(Weights t) {
+        var keep = Pruner.select(TEACHER, PrunePlan.keepAll().withMlp(32).withLayers(2, PrunePlan.Depth.LOWEST),
+                StaticScores.firstK(TEACHER));
+        return Pruner.apply(TEACHER, t, keep);
     }
 
     /** A hidden- and depth-pruned student of {@link #teacher}: needs the projection (32 -> 24 channels). */
