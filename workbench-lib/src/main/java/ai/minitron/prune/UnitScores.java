@@ -1,5 +1,7 @@
 package ai.minitron.prune;
 
+import ai.minitron.config.ModelConfig;
+import ai.minitron.importance.AxisScores;
 import ai.minitron.importance.ImportanceTable;
 import java.util.function.Supplier;
 
@@ -22,6 +24,54 @@ public interface UnitScores {
 
     /** Identifies where the scores came from (recorded in pruning.json). */
     String runId();
+
+    /**
+     * Scores held in arrays (a metric's result, a planted ranking, {@link AxisScores#firstK} or
+     * {@link AxisScores#random}); an axis the arrays do not hold has no scores.
+     */
+    static UnitScores of(AxisScores s) {
+        return new UnitScores() {
+            @Override
+            public double[] hidden() {
+                return s.hidden();
+            }
+
+            @Override
+            public double[] heads(int layer) {
+                return s.heads() == null ? null : s.heads()[layer];
+            }
+
+            @Override
+            public double[] mlp(int layer) {
+                return s.mlp() == null ? null : s.mlp()[layer];
+            }
+
+            @Override
+            public double[] layers() {
+                return s.layers();
+            }
+
+            @Override
+            public String runId() {
+                return s.runId();
+            }
+
+            @Override
+            public String toString() {
+                return s.toString();
+            }
+        };
+    }
+
+    /** Earlier units score higher: pruning keeps the first k of every axis ({@link AxisScores#firstK}). */
+    static UnitScores firstK(ModelConfig c) {
+        return of(AxisScores.firstK(c));
+    }
+
+    /** Seeded random scores, the paper's random baseline ({@link AxisScores#random}). */
+    static UnitScores random(ModelConfig c, long seed) {
+        return of(AxisScores.random(c, seed));
+    }
 
     /** An importance view's width scores, without layer scores. */
     static UnitScores of(ImportanceTable.View width) {
