@@ -26,6 +26,51 @@ public interface UnitScores {
     String runId();
 
     /**
+     * Block-drop scan scores for blocks of {@code k} contiguous layers [num_hidden_layers - k + 1], by
+     * first layer: the loss increase when the block is removed (importance metric block_drop_kK; higher
+     * = keep); null when not available. {@link PrunePlan.Depth#BLOCK_DROP} drops the lowest block.
+     */
+    default double[] blockDrop(int k) {
+        return null;
+    }
+
+    /** These scores, with the block-drop scan scores {@code increase} of blocks of {@code k} layers. */
+    default UnitScores withBlockDrop(int k, double[] increase) {
+        UnitScores base = this;
+        return new UnitScores() {
+            @Override
+            public double[] hidden() {
+                return base.hidden();
+            }
+
+            @Override
+            public double[] heads(int layer) {
+                return base.heads(layer);
+            }
+
+            @Override
+            public double[] mlp(int layer) {
+                return base.mlp(layer);
+            }
+
+            @Override
+            public double[] layers() {
+                return base.layers();
+            }
+
+            @Override
+            public String runId() {
+                return base.runId();
+            }
+
+            @Override
+            public double[] blockDrop(int size) {
+                return size == k ? increase.clone() : base.blockDrop(size);
+            }
+        };
+    }
+
+    /**
      * Scores held in arrays (a metric's result, a planted ranking, {@link AxisScores#firstK} or
      * {@link AxisScores#random}); an axis the arrays do not hold has no scores.
      */

@@ -216,6 +216,30 @@ class PrunerTest {
     }
 
     @Test
+    void blockDropDropsThePlantedBlockOfLowestLossIncrease() {
+        AxisScores width = AxisScores.firstK(LLAMA);
+        UnitScores layerScores = UnitScores.of(new AxisScores(width.hidden(), width.heads(), width.mlp(),
+                new double[] {4, 1, 3, 2}, "planted"));
+        PrunePlan two = PrunePlan.keepAll().withLayers(2, PrunePlan.Depth.BLOCK_DROP);
+        // LOWEST would keep {0, 2}, CONTIGUOUS {0, 3}; the scan says the block (2, 3) hurts least
+        UnitScores scan = layerScores.withBlockDrop(2, new double[] {0.5, 0.9, 0.2});
+        assertArrayEquals(new int[] {0, 1}, Pruner.select(LLAMA, two, scan).layers());
+        // ties go to the earlier block; the scan alone is enough (no per-layer scores needed)
+        UnitScores tie = UnitScores.of(new AxisScores(width.hidden(), width.heads(), width.mlp(), null, "planted"))
+                .withBlockDrop(2, new double[] {0.2, 0.9, 0.2});
+        assertArrayEquals(new int[] {2, 3}, Pruner.select(LLAMA, two, tie).layers());
+        // one layer kept: blocks of 3
+        UnitScores three = layerScores.withBlockDrop(3, new double[] {0.3, 0.1});
+        assertArrayEquals(new int[] {0}, Pruner.select(LLAMA, PrunePlan.keepAll().withLayers(1,
+                PrunePlan.Depth.BLOCK_DROP), three).layers());
+        var missing = assertThrows(IllegalArgumentException.class, () -> Pruner.select(LLAMA, two, layerScores));
+        assertTrue(missing.getMessage().contains("block_drop_k2"), missing.getMessage());
+        var wrongSize = assertThrows(IllegalArgumentException.class,
+                () -> Pruner.select(LLAMA, two, layerScores.withBlockDrop(2, new double[] {0.1, 0.2})));
+        assertTrue(wrongSize.getMessage().contains("expected 3 scores"), wrongSize.getMessage());
+    }
+
+    @Test
     void planLargerThanTheModelListsTheValidChoices() {
         var e = assertThrows(IllegalArgumentException.class,
                 () -> Pruner.select(LLAMA, PrunePlan.keepAll().withHidden(300), UnitScores.firstK(LLAMA)));
