@@ -33,14 +33,14 @@ final class ImportanceScores {
      * {@code --depth BLOCK_DROP}); refuses a run without them, naming the command that computes them.
      */
     static UnitScores withBlockDrop(UnitScores scores, Path importance, int k) {
-        ImportanceTable.View blocks = ImportanceTable.load(importance).where(Metric.blockDrop(k));
-        if (!blocks.has("layer", -1)) {
+        ImportanceTable table = ImportanceTable.load(importance);
+        if (!table.metrics().contains(Metric.blockDrop(k))) {
             throw new IllegalArgumentException(importance + " has no block-drop scan of blocks of " + k + " layers ("
                     + Metric.blockDrop(k) + "), which --depth BLOCK_DROP needs for this plan; valid choices: --depth"
                     + " LOWEST or CONTIGUOUS, or an importance run made with `minitron importance --metrics block_drop"
                     + " --block-k " + k + "`");
         }
-        return scores.withBlockDrop(k, blocks.layers());
+        return scores.withBlockDrop(k, table.where(Metric.blockDrop(k)).layers());
     }
 
     static void checkSameModel(JsonObject run, Path importance, Path model) {

@@ -36,38 +36,8 @@ public interface UnitScores {
 
     /** These scores, with the block-drop scan scores {@code increase} of blocks of {@code k} layers. */
     default UnitScores withBlockDrop(int k, double[] increase) {
-        UnitScores base = this;
-        return new UnitScores() {
-            @Override
-            public double[] hidden() {
-                return base.hidden();
-            }
-
-            @Override
-            public double[] heads(int layer) {
-                return base.heads(layer);
-            }
-
-            @Override
-            public double[] mlp(int layer) {
-                return base.mlp(layer);
-            }
-
-            @Override
-            public double[] layers() {
-                return base.layers();
-            }
-
-            @Override
-            public String runId() {
-                return base.runId();
-            }
-
-            @Override
-            public double[] blockDrop(int size) {
-                return size == k ? increase.clone() : base.blockDrop(size);
-            }
-        };
+        return new FunctionScores(this::hidden, this::heads, this::mlp, this::layers, runId(),
+                size -> size == k ? increase.clone() : blockDrop(size));
     }
 
     /**
@@ -75,37 +45,8 @@ public interface UnitScores {
      * {@link AxisScores#random}); an axis the arrays do not hold has no scores.
      */
     static UnitScores of(AxisScores s) {
-        return new UnitScores() {
-            @Override
-            public double[] hidden() {
-                return s.hidden();
-            }
-
-            @Override
-            public double[] heads(int layer) {
-                return s.heads() == null ? null : s.heads()[layer];
-            }
-
-            @Override
-            public double[] mlp(int layer) {
-                return s.mlp() == null ? null : s.mlp()[layer];
-            }
-
-            @Override
-            public double[] layers() {
-                return s.layers();
-            }
-
-            @Override
-            public String runId() {
-                return s.runId();
-            }
-
-            @Override
-            public String toString() {
-                return s.toString();
-            }
-        };
+        return new FunctionScores(s::hidden, l -> s.heads() == null ? null : s.heads()[l],
+                l -> s.mlp() == null ? null : s.mlp()[l], s::layers, s.runId(), k -> null);
     }
 
     /** Earlier units score higher: pruning keeps the first k of every axis ({@link AxisScores#firstK}). */
@@ -138,31 +79,6 @@ public interface UnitScores {
     }
 
     private static UnitScores of(ImportanceTable.View width, Supplier<double[]> layers, String runId) {
-        return new UnitScores() {
-            @Override
-            public double[] hidden() {
-                return width.hidden();
-            }
-
-            @Override
-            public double[] heads(int layer) {
-                return width.heads(layer);
-            }
-
-            @Override
-            public double[] mlp(int layer) {
-                return width.mlp(layer);
-            }
-
-            @Override
-            public double[] layers() {
-                return layers.get();
-            }
-
-            @Override
-            public String runId() {
-                return runId;
-            }
-        };
+        return new FunctionScores(width::hidden, width::heads, width::mlp, layers, runId, k -> null);
     }
 }
