@@ -17,7 +17,7 @@ import ai.minitron.distill.IntermediateLoss;
 import ai.minitron.model.LanguageModel;
 import ai.minitron.prune.PrunePlan;
 import ai.minitron.prune.Pruner;
-import ai.minitron.prune.StaticScores;
+import ai.minitron.prune.UnitScores;
 import java.nio.file.Path;
 import ai.minitron.model.DecoderLM;
 import ai.minitron.model.LmLoss;
@@ -113,7 +113,7 @@ final class BenchCommand implements Callable<Integer> {
             double ceiling = matmulGflops(m, small ? 256 : 1024, iters);
             PrunePlan plan = PrunePlan.keepAll().withHidden(tc.hiddenSize() * 3 / 4).withMlp(tc.intermediateSize() / 2)
                     .withLayers(Math.max(1, tc.numHiddenLayers() * 3 / 4), PrunePlan.Depth.LOWEST);
-            Pruner.Pruned student = Pruner.apply(tc, teacher.weights(), Pruner.select(tc, plan, StaticScores.firstK(tc)));
+            Pruner.Pruned student = Pruner.apply(tc, teacher.weights(), Pruner.select(tc, plan, UnitScores.firstK(tc)));
             Distiller.Options o = Distiller.Options.forwardKl();
             if (isLoss != null) {
                 o = o.withIntermediate(new IntermediateLoss.Config(IntermediateLoss.parseKind(isLoss),

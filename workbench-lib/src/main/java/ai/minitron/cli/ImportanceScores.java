@@ -1,6 +1,7 @@
 package ai.minitron.cli;
 
 import ai.minitron.importance.ImportanceTable;
+import ai.minitron.importance.Metric;
 import ai.minitron.importance.Provenance;
 import ai.minitron.prune.UnitScores;
 import com.google.gson.JsonObject;
@@ -25,6 +26,21 @@ final class ImportanceScores {
         ImportanceTable.View width = table.where(metric, batchAgg, seqAgg);
         ImportanceTable.View depthView = needsDepth ? table.where(depthMetric) : null;
         return UnitScores.of(width, depthView);
+    }
+
+    /**
+     * {@code scores} with the run's block-drop scan losses of blocks of {@code k} layers (for
+     * {@code --depth BLOCK_DROP}); refuses a run without them, naming the command that computes them.
+     */
+    static UnitScores withBlockDrop(UnitScores scores, Path importance, int k) {
+        ImportanceTable table = ImportanceTable.load(importance);
+        if (!table.metrics().contains(Metric.blockDrop(k))) {
+            throw new IllegalArgumentException(importance + " has no block-drop scan of blocks of " + k + " layers ("
+                    + Metric.blockDrop(k) + "), which --depth BLOCK_DROP needs for this plan; valid choices: --depth"
+                    + " LOWEST or CONTIGUOUS, or an importance run made with `minitron importance --metrics block_drop"
+                    + " --block-k " + k + "`");
+        }
+        return scores.withBlockDrop(k, table.where(Metric.blockDrop(k)).layers());
     }
 
     static void checkSameModel(JsonObject run, Path importance, Path model) {

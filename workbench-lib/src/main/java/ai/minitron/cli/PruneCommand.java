@@ -58,7 +58,8 @@ final class PruneCommand implements Callable<Integer> {
     @Option(names = "--layers", description = "Layers to keep (chosen by --depth).") Integer layers;
     @Option(names = "--keep-layers", split = ",", description = "Explicit parent layers to keep, e.g. 0,1,2,5.") List<Integer> keepLayers;
 
-    @Option(names = "--depth", defaultValue = "LOWEST", description = "LOWEST (drop least important layers) or CONTIGUOUS (drop the best block).")
+    @Option(names = "--depth", defaultValue = "LOWEST", description = "LOWEST (drop least important layers), CONTIGUOUS (drop the block of lowest total layer score)"
+            + " or BLOCK_DROP (drop the block whose removal raised the loss least in the importance run's block-drop scan).")
     PrunePlan.Depth depth;
 
     @Option(names = "--metric", defaultValue = "activation", description = "Width metric (default ${DEFAULT-VALUE}).")
@@ -121,7 +122,12 @@ final class PruneCommand implements Callable<Integer> {
                 plan = c.plan(plan.depth()).withHeadResidual(plan.headResidual());
             }
             boolean needsDepth = plan.numLayers() != null && plan.numLayers() != pc.numHiddenLayers();
-            UnitScores scores = ImportanceScores.load(importance, model, metric, batchAgg, seqAgg, depthMetric, needsDepth);
+            boolean blockDrop = needsDepth && plan.depth() == PrunePlan.Depth.BLOCK_DROP;
+            UnitScores scores = ImportanceScores.load(importance, model, metric, batchAgg, seqAgg, depthMetric,
+                    needsDepth && !blockDrop);
+            if (blockDrop) {
+                scores = ImportanceScores.withBlockDrop(scores, importance, pc.numHiddenLayers() - plan.numLayers());
+            }
             KeepSet keep = Pruner.select(pc, plan, scores);
             Pruner.Pruned p = Pruner.apply(pc, parent.weights(), keep, plan);
             new LanguageModel(p.config(), p.weights(), parent.tokenizerJson(), saveDtype).save(out, saveDtype);

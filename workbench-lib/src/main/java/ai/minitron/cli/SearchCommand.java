@@ -7,7 +7,7 @@ import ai.minitron.data.Corpus;
 import ai.minitron.data.TokenDataset;
 import ai.minitron.io.TensorDType;
 import ai.minitron.model.LanguageModel;
-import ai.minitron.prune.Axis;
+import ai.minitron.config.Axis;
 import ai.minitron.prune.KeepSet;
 import ai.minitron.prune.PrunePlan;
 import ai.minitron.prune.Pruner;

@@ -1,5 +1,6 @@
 package ai.minitron.importance;
 
+import ai.minitron.config.Axis;
 import ai.minitron.config.ModelConfig;
 import ai.minitron.model.Weights;
 import ai.minitron.stats.ActivationStats;
@@ -39,7 +40,7 @@ public final class Comparisons {
         List<ImportanceTable.Spec> specs = t.specs();
         List<ImportanceTable.View> views = new ArrayList<>();
         for (ImportanceTable.Spec s : specs) views.add(t.where(s.metric(), s.batchAgg(), s.seqAgg()));
-        for (UnitAxis ax : UnitAxis.values()) {
+        for (Axis ax : Axis.SCORED) {
             for (int l : layersOf(views, ax)) {
                 for (int i = 0; i < views.size(); i++) {
                     if (!views.get(i).has(ax.key(), l)) continue;
@@ -66,7 +67,7 @@ public final class Comparisons {
     }
 
     /** The layers at which any view scores the axis (-1 for whole-model axes). */
-    private static List<Integer> layersOf(List<ImportanceTable.View> views, UnitAxis ax) {
+    private static List<Integer> layersOf(List<ImportanceTable.View> views, Axis ax) {
         List<Integer> out = new ArrayList<>();
         if (!ax.perLayer()) {
             out.add(-1);
@@ -112,8 +113,8 @@ public final class Comparisons {
             AxisScores ref = scores(c, w, full, s.metric(), s.batch(), s.seq(), includeFinalNorm);
             for (Subset sub : subsets) {
                 AxisScores got = scores(c, w, sub.stats(), s.metric(), s.batch(), s.seq(), includeFinalNorm);
-                for (UnitAxis ax : UnitAxis.values()) {
-                    if (s.metric() == Metric.ACTIVATION_CHANNEL && ax != UnitAxis.HEADS) continue;
+                for (Axis ax : Axis.SCORED) {
+                    if (s.metric() == Metric.ACTIVATION_CHANNEL && ax != Axis.HEADS) continue;
                     int layers = ax.perLayer() ? c.numHiddenLayers() : 1;
                     for (int l = 0; l < layers; l++) {
                         double[] x = ref.get(ax, l);

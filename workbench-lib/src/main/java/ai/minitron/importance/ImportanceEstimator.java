@@ -1,5 +1,6 @@
 package ai.minitron.importance;
 
+import ai.minitron.config.Axis;
 import ai.minitron.config.ModelConfig;
 import ai.minitron.data.CalibrationSet;
 import ai.minitron.model.Weights;
@@ -169,7 +170,7 @@ public final class ImportanceEstimator {
                         ImportanceTable.NONE, n, tokens);
             }
             if (m.contains(Metric.BLOCK_IMPORTANCE)) {
-                rows.add(UnitAxis.LAYER, -1, Metric.BLOCK_IMPORTANCE.key(), ImportanceTable.NONE, ImportanceTable.NONE,
+                rows.add(Axis.LAYERS, -1, Metric.BLOCK_IMPORTANCE.key(), ImportanceTable.NONE, ImportanceTable.NONE,
                         BlockImportance.scores(c, full), n, tokens);
             }
         }
@@ -199,7 +200,7 @@ public final class ImportanceEstimator {
             DepthScan scan = new DepthScan(c, w, small, o.batchSize());
             baseline = scan.baseline();
             if (m.contains(Metric.LAYER_DROP)) {
-                rows.add(UnitAxis.LAYER, -1, Metric.LAYER_DROP.key(), ImportanceTable.NONE, ImportanceTable.NONE,
+                rows.add(Axis.LAYERS, -1, Metric.LAYER_DROP.key(), ImportanceTable.NONE, ImportanceTable.NONE,
                         scan.layerDrop(baseline, progress), small.size(), small.tokens());
             }
             if (m.contains(Metric.BLOCK_DROP)) {
@@ -208,7 +209,7 @@ public final class ImportanceEstimator {
                         skippedK.add(k);
                         continue;
                     }
-                    rows.add(UnitAxis.LAYER, -1, Metric.blockDrop(k), ImportanceTable.NONE, ImportanceTable.NONE,
+                    rows.add(Axis.LAYERS, -1, Metric.blockDrop(k), ImportanceTable.NONE, ImportanceTable.NONE,
                             scan.blockDrop(k, baseline, progress), small.size(), small.tokens());
                 }
             }

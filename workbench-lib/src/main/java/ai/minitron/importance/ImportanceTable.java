@@ -1,5 +1,6 @@
 package ai.minitron.importance;
 
+import ai.minitron.config.Axis;
 import ai.minitron.stats.ArrowIo;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
@@ -28,7 +29,7 @@ import tech.tablesaw.selection.Selection;
  * </pre>
  *
  * {@code layer} is -1 for whole-model axes (hidden channels, layers); {@code axis} is one of heads,
- * mlp, hidden, layer ({@link UnitAxis}); {@code batch_agg}/{@code seq_agg} are mean, l2, var for the
+ * mlp, hidden, layer ({@link Axis}); {@code batch_agg}/{@code seq_agg} are mean, l2, var for the
  * activation metrics and "none" for the others. Higher score = more important. Stored as
  * {@code importance.arrow} (Arrow IPC file) beside {@code run.json} and read back as a Tablesaw table
  * with fluent views for notebooks:
@@ -167,8 +168,8 @@ public final class ImportanceTable {
      * best activation aggregation for width axes, Block Importance for layers.
      */
     public int[] ranking(String axis, int layer) {
-        UnitAxis a = UnitAxis.parse(axis);
-        View v = a == UnitAxis.LAYER ? where(Metric.BLOCK_IMPORTANCE.key()) : best();
+        Axis a = Axis.parse(axis);
+        View v = a == Axis.LAYERS ? where(Metric.BLOCK_IMPORTANCE.key()) : best();
         return v.ranking(axis, layer);
     }
 
@@ -256,7 +257,7 @@ public final class ImportanceTable {
          * layer). Throws naming the axis/layer when the view has none.
          */
         public double[] scores(String axis, int layer) {
-            UnitAxis a = UnitAxis.parse(axis);
+            Axis a = Axis.parse(axis);
             int l = a.perLayer() ? layer : -1;
             double[] s = index().get(key(spec.metric(), spec.batchAgg(), spec.seqAgg(), a.key(), l));
             if (s == null) {
@@ -268,7 +269,7 @@ public final class ImportanceTable {
 
         /** True if the view scores this axis (at this layer). */
         public boolean has(String axis, int layer) {
-            UnitAxis a = UnitAxis.parse(axis);
+            Axis a = Axis.parse(axis);
             return index().containsKey(key(spec.metric(), spec.batchAgg(), spec.seqAgg(), a.key(),
                     a.perLayer() ? layer : -1));
         }
@@ -280,7 +281,7 @@ public final class ImportanceTable {
 
         /** Layer × unit matrix for heads or mlp; a single row for hidden or layer. */
         public double[][] matrix(String axis) {
-            UnitAxis a = UnitAxis.parse(axis);
+            Axis a = Axis.parse(axis);
             if (!a.perLayer()) {
                 return new double[][] {scores(axis, -1)};
             }
@@ -293,7 +294,7 @@ public final class ImportanceTable {
 
         /** The rows of one axis, grouped by layer. */
         public ByLayer byLayer(String axis) {
-            return new ByLayer(this, UnitAxis.parse(axis));
+            return new ByLayer(this, Axis.parse(axis));
         }
 
         // The shape of prune.UnitScores, so the pruner can consume a view directly.
@@ -327,9 +328,9 @@ public final class ImportanceTable {
     /** One axis of a view, per layer. */
     public static final class ByLayer {
         private final View view;
-        private final UnitAxis axis;
+        private final Axis axis;
 
-        private ByLayer(View view, UnitAxis axis) {
+        private ByLayer(View view, Axis axis) {
             this.view = view;
             this.axis = axis;
         }
@@ -398,7 +399,7 @@ public final class ImportanceTable {
         }
 
         /** Adds one row per unit of {@code scores} (units 0..n-1). */
-        public Builder add(UnitAxis a, int l, String metricName, String batchAgg, String seqAgg, double[] scores,
+        public Builder add(Axis a, int l, String metricName, String batchAgg, String seqAgg, double[] scores,
                 int nSamples, long nTokens) {
             for (int u = 0; u < scores.length; u++) {
                 run.append(runId);
@@ -420,19 +421,19 @@ public final class ImportanceTable {
                 long nTokens) {
             if (s.heads() != null) {
                 for (int l = 0; l < s.heads().length; l++) {
-                    add(UnitAxis.HEADS, l, metricName, batchAgg, seqAgg, s.heads()[l], nSamples, nTokens);
+                    add(Axis.HEADS, l, metricName, batchAgg, seqAgg, s.heads()[l], nSamples, nTokens);
                 }
             }
             if (s.mlp() != null) {
                 for (int l = 0; l < s.mlp().length; l++) {
-                    add(UnitAxis.MLP, l, metricName, batchAgg, seqAgg, s.mlp()[l], nSamples, nTokens);
+                    add(Axis.MLP, l, metricName, batchAgg, seqAgg, s.mlp()[l], nSamples, nTokens);
                 }
             }
             if (s.hidden() != null) {
-                add(UnitAxis.HIDDEN, -1, metricName, batchAgg, seqAgg, s.hidden(), nSamples, nTokens);
+                add(Axis.HIDDEN, -1, metricName, batchAgg, seqAgg, s.hidden(), nSamples, nTokens);
             }
             if (s.layers() != null) {
-                add(UnitAxis.LAYER, -1, metricName, batchAgg, seqAgg, s.layers(), nSamples, nTokens);
+                add(Axis.LAYERS, -1, metricName, batchAgg, seqAgg, s.layers(), nSamples, nTokens);
             }
             return this;
         }

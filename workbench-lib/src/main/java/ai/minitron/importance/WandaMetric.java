@@ -4,17 +4,22 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.minitron.config.ModelConfig;
+import ai.minitron.config.TensorSchema;
+import ai.minitron.config.UnitLayout;
 import ai.minitron.model.Weights;
 import ai.minitron.stats.ActivationStats;
 import ai.minitron.stats.ChannelAccumulator;
 import ai.minitron.tap.Site;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * Wanda-style structured importance (Sun et al. 2023, "Wanda": |W_ij| · ||X_j||₂; in its structured
  * form "Wanda-sp" as compared by An et al. 2024, FLAP): the score of a unit is the sum of
  * |W_ij| · ||X_j||₂ over the weight columns the unit owns, where X_j is the j-th input feature of
  * that matrix over all calibration tokens (||X_j||₂ = sqrt(Σ_{b,t} x²), exact from the
- * accumulators' L2 stream):
+ * accumulators' L2 stream), and the columns a unit owns are {@link UnitLayout}'s:
  *
  * <pre>
  *   head h     Σ_{d} ||ctx_{hD+d}|| · Σ_k |o_proj[k, hD+d]|
@@ -27,46 +32,49 @@ import ai.minitron.tap.Site;
 public final class WandaMetric {
     private WandaMetric() {}
 
+    /** A linear map of a layer and the activation site its input columns see, in the order the sums run. */
+    private record Input(String role, Site site) {}
+
+    private static final List<Input> INPUTS = List.of(new Input("self_attn.q_proj.weight", Site.INPUT_NORM_OUT),
+            new Input("self_attn.k_proj.weight", Site.INPUT_NORM_OUT),
+            new Input("self_attn.v_proj.weight", Site.INPUT_NORM_OUT),
+            new Input("mlp.gate_proj.weight", Site.POST_ATTN_NORM_OUT),
+            new Input("mlp.up_proj.weight", Site.POST_ATTN_NORM_OUT),
+            new Input("self_attn.o_proj.weight", Site.ATTN_HEADS_OUT),
+            new Input("mlp.down_proj.weight", Site.MLP_ACT));
+
     public static AxisScores scores(ModelConfig c, Weights w, ActivationStats stats) {
         AxisScores out = AxisScores.zeros(c);
-        int d = c.headDim();
         for (int l = 0; l < c.numHiddenLayers(); l++) {
-            String p = "model.layers." + l + ".";
-            double[] in = inputNorm(stats, Site.INPUT_NORM_OUT, l);
-            double[] post = inputNorm(stats, Site.POST_ATTN_NORM_OUT, l);
-            double[] ctx = inputNorm(stats, Site.ATTN_HEADS_OUT, l);
-            double[] act = inputNorm(stats, Site.MLP_ACT, l);
-            for (String proj : new String[] {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj"}) {
-                double[] col = columnAbsSum(w.get(p + proj + ".weight"));
-                for (int j = 0; j < col.length; j++) {
-                    out.hidden()[j] += col[j] * in[j];
-                    out.layers()[l] += col[j] * in[j];
+            int layer = l;
+            Map<Site, double[]> norms = new EnumMap<>(Site.class);
+            for (Input in : INPUTS) {
+                String name = TensorSchema.layerPrefix(l) + in.role();
+                if (!w.has(name)) {
+                    continue; // gate_proj of a non-gated MLP
                 }
-            }
-            for (String proj : c.gatedMlp() ? new String[] {"mlp.gate_proj", "mlp.up_proj"} : new String[] {"mlp.up_proj"}) {
-                double[] col = columnAbsSum(w.get(p + proj + ".weight"));
-                for (int j = 0; j < col.length; j++) {
-                    out.hidden()[j] += col[j] * post[j];
-                    out.layers()[l] += col[j] * post[j];
-                }
-            }
-            double[] o = columnAbsSum(w.get(p + "self_attn.o_proj.weight"));
-            for (int j = 0; j < o.length; j++) {
-                out.heads()[l][j / d] += o[j] * ctx[j];
-                out.layers()[l] += o[j] * ctx[j];
-            }
-            double[] down = columnAbsSum(w.get(p + "mlp.down_proj.weight"));
-            for (int i = 0; i < down.length; i++) {
-                out.mlp()[l][i] = down[i] * act[i];
-                out.layers()[l] += down[i] * act[i];
+                double[] x = norms.computeIfAbsent(in.site(), site -> inputNorm(stats, site, layer));
+                addColumns(c, out, name, l, columnAbsSum(w.get(name)), x);
             }
         }
-        double[] fin = inputNorm(stats, Site.FINAL_NORM_OUT, -1);
-        double[] head = columnAbsSum(w.get(c.tieWordEmbeddings() ? "model.embed_tokens.weight" : "lm_head.weight"));
-        for (int j = 0; j < head.length; j++) {
-            out.hidden()[j] += head[j] * fin[j];
-        }
+        String head = c.tieWordEmbeddings() ? "model.embed_tokens.weight" : "lm_head.weight";
+        addColumns(c, out, head, -1, columnAbsSum(w.get(head)), inputNorm(stats, Site.FINAL_NORM_OUT, -1));
         return out;
+    }
+
+    /**
+     * Adds Σ_k |W[k, j]| · ||X_j|| to the unit owning column j ({@link UnitLayout}) and, for a layer's
+     * map, to the layer.
+     */
+    private static void addColumns(ModelConfig c, AxisScores out, String name, int layer, double[] col, double[] x) {
+        UnitLayout.Cut cut = UnitLayout.cut(c, name, UnitLayout.Dim.COLUMNS);
+        double[] unit = out.get(cut.axis(), layer);
+        for (int j = 0; j < col.length; j++) {
+            unit[j / cut.block()] += col[j] * x[j];
+            if (layer >= 0) {
+                out.layers()[layer] += col[j] * x[j];
+            }
+        }
     }
 
     /** ||X_j||₂ over all calibration tokens, for each channel j of a site's activation. */

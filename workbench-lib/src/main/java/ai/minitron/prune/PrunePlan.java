@@ -12,7 +12,8 @@ import java.util.List;
  * @param numLayers layers to keep, chosen by {@code depth}
  * @param keepLayers explicit parent layer indices to keep (overrides numLayers)
  * @param depth LOWEST = drop the individually least important layers; CONTIGUOUS = drop the
- *     contiguous block with the lowest total importance
+ *     contiguous block with the lowest total importance; BLOCK_DROP = drop the contiguous block whose
+ *     removal raised the loss least in the block-drop scan ({@link UnitScores#blockDrop})
  * @param headResidual EXPERIMENTAL, off by default: Minitron's "residual" for pruned attention heads
  *     (arXiv 2407.14679 §2.3: the information of pruned heads is added back to the retained heads, an
  *     attention analogue of Layer Collapse). Variant implemented here: within every kept KV group, each
@@ -33,8 +34,12 @@ public record PrunePlan(Integer hiddenSize, Integer headsPerGroup, Integer kvGro
 
     /** How layers are chosen when only a count is given. */
     public enum Depth {
+        /** Drop the layers with the lowest scores. */
         LOWEST,
-        CONTIGUOUS
+        /** Drop the contiguous block with the lowest total layer score. */
+        CONTIGUOUS,
+        /** Drop the contiguous block with the lowest block-drop scan loss increase (2408.11796 §2, Fig. 9). */
+        BLOCK_DROP
     }
 
     public static PrunePlan keepAll() {

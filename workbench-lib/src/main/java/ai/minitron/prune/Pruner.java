@@ -3,8 +3,11 @@ package ai.minitron.prune;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.minitron.config.Axis;
 import ai.minitron.config.ModelConfig;
 import ai.minitron.config.TensorSchema;
+import ai.minitron.config.UnitLayout;
+import ai.minitron.importance.Metric;
 import ai.minitron.model.Weights;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -16,17 +19,10 @@ import java.util.stream.IntStream;
  * Structured pruning by importance (Minitron, arXiv 2407.14679 §2.2 and ARCHITECTURE.md §6):
  * {@link #select} turns a {@link PrunePlan} and importance {@link UnitScores} into the exact set of
  * surviving units ({@link KeepSet}); {@link #apply} slices every named tensor accordingly and
- * returns a new, smaller model. Slicing rules:
- *
- * <ul>
- *   <li>MLP: rows of gate_proj/up_proj (and biases) and the same columns of down_proj.
- *   <li>Heads: D rows per kept query head of q_proj and the same columns of o_proj; D rows per kept KV
- *       head of k_proj/v_proj. GQA stays valid: every kept KV group keeps the same number of heads.
- *   <li>Hidden: one global channel set applied to the embedding, every norm, every q/k/v/gate/up
- *       input column, every o_proj/down_proj output row, the final norm and lm_head.
- *   <li>Layers: any subset, renumbered in order.
- * </ul>
- * head_dim is never cut. Keeping everything reproduces the parent's logits exactly.
+ * returns a new, smaller model, every tensor sliced along the dimensions {@link UnitLayout} says the
+ * kept units own (MLP neurons, query heads and KV groups per layer; one global hidden channel set).
+ * GQA stays valid: every kept KV group keeps the same number of query heads. Layers: any subset,
+ * renumbered in order. head_dim is never cut. Keeping everything reproduces the parent's logits exactly.
  */
 public final class Pruner {
     private Pruner() {}
@@ -91,10 +87,26 @@ public final class Pruner {
             return IntStream.range(0, n).toArray();
         }
         int k = check("number of layers", p.numLayers(), 1, n);
+        int drop = n - k;
+        if (p.depth() == PrunePlan.Depth.BLOCK_DROP) {
+            double[] increase = s.blockDrop(drop);
+            if (increase == null) {
+                throw new IllegalArgumentException("depth BLOCK_DROP needs the block-drop scan of blocks of " + drop
+                        + " layers (importance metric " + Metric.blockDrop(drop) + ": `minitron importance --metrics"
+                        + " block_drop --block-k " + drop + "`); valid choices without it: LOWEST, CONTIGUOUS");
+            }
+            requireLength(increase, n - drop + 1, "block-drop scores of blocks of " + drop + " layers");
+            int best = 0;
+            for (int start = 1; start < increase.length; start++) {
+                if (increase[start] < increase[best]) {
+                    best = start;
+                }
+            }
+            return withoutBlock(n, best, drop);
+        }
         double[] ls = s.layers();
         requireLength(ls, n, "layer scores");
         if (p.depth() == PrunePlan.Depth.CONTIGUOUS) {
-            int drop = n - k;
             int bestStart = 0;
             double best = Double.POSITIVE_INFINITY;
             for (int start = 0; start + drop <= n; start++) {
@@ -107,10 +119,14 @@ public final class Pruner {
                     bestStart = start;
                 }
             }
-            final int from = bestStart;
-            return IntStream.range(0, n).filter(i -> i < from || i >= from + drop).toArray();
+            return withoutBlock(n, bestStart, drop);
         }
         return top(ls, k, "layer scores", n);
+    }
+
+    /** Layers 0..n-1 without the block [from, from + drop). */
+    private static int[] withoutBlock(int n, int from, int drop) {
+        return IntStream.range(0, n).filter(i -> i < from || i >= from + drop).toArray();
     }
 
     private static int check(String what, int v, int lo, int hi) {
@@ -152,7 +168,6 @@ public final class Pruner {
     }
 
     private static Pruned apply(ModelConfig c, Weights w, KeepSet k, boolean headResidual) {
-        int d = c.headDim();
         int nHeads = k.heads().isEmpty() ? c.numAttentionHeads() : k.heads().get(0).length;
         int nKv = k.kvGroupsPerLayer().isEmpty() ? c.numKeyValueHeads() : k.kvGroupsPerLayer().get(0).length;
         int mlp = k.mlp().isEmpty() ? c.intermediateSize() : k.mlp().get(0).length;
@@ -167,58 +182,41 @@ public final class Pruner {
             throw new IllegalArgumentException(nHeads + " query heads cannot be split evenly over " + nKv + " KV groups");
         }
         ModelConfig child = c.withShape(k.hidden().length, mlp, k.layers().length, nHeads, nKv);
+        // The child's tensors in the order of a freshly built model, each sliced by UnitLayout's cuts.
         Weights out = Weights.empty(w.manager());
-        int[] hid = k.hidden();
-        put(out, "model.embed_tokens.weight", cols(w.get("model.embed_tokens.weight"), hid));
-        for (int j = 0; j < k.layers().length; j++) {
-            String p = TensorSchema.layerPrefix(k.layers()[j]);
-            String q = TensorSchema.layerPrefix(j);
-            int[] qRows = expand(k.heads().get(j), d);
-            int[] kvRows = expand(k.kvGroupsPerLayer().get(j), d);
-            int[] neurons = k.mlp().get(j);
-            put(out, q + "self_attn.q_proj.weight", cols(rows(w.get(p + "self_attn.q_proj.weight"), qRows), hid));
-            put(out, q + "self_attn.k_proj.weight", cols(rows(w.get(p + "self_attn.k_proj.weight"), kvRows), hid));
-            put(out, q + "self_attn.v_proj.weight", cols(rows(w.get(p + "self_attn.v_proj.weight"), kvRows), hid));
-            NDArray merged = headResidual ? mergePrunedHeads(c, w.get(p + "self_attn.q_proj.weight"),
-                    w.get(p + "self_attn.o_proj.weight"), k.heads().get(j), k.kvGroupsPerLayer().get(j)) : null;
-            put(out, q + "self_attn.o_proj.weight", cols(rows(merged != null ? merged
-                    : w.get(p + "self_attn.o_proj.weight"), hid), qRows));
-            if (merged != null) {
-                merged.close();
-            }
-            sliceBias(w, out, p, q, "self_attn.q_proj.bias", qRows);
-            sliceBias(w, out, p, q, "self_attn.k_proj.bias", kvRows);
-            sliceBias(w, out, p, q, "self_attn.v_proj.bias", kvRows);
-            sliceBias(w, out, p, q, "self_attn.o_proj.bias", hid);
-            if (c.gatedMlp()) {
-                put(out, q + "mlp.gate_proj.weight", cols(rows(w.get(p + "mlp.gate_proj.weight"), neurons), hid));
-                sliceBias(w, out, p, q, "mlp.gate_proj.bias", neurons);
-            }
-            put(out, q + "mlp.up_proj.weight", cols(rows(w.get(p + "mlp.up_proj.weight"), neurons), hid));
-            put(out, q + "mlp.down_proj.weight", cols(rows(w.get(p + "mlp.down_proj.weight"), hid), neurons));
-            sliceBias(w, out, p, q, "mlp.up_proj.bias", neurons);
-            sliceBias(w, out, p, q, "mlp.down_proj.bias", hid);
-            for (String norm : List.of("input_layernorm", "post_attention_layernorm")) {
-                put(out, q + norm + ".weight", rows(w.get(p + norm + ".weight"), hid));
-                sliceBias(w, out, p, q, norm + ".bias", hid);
-            }
-        }
-        put(out, "model.norm.weight", rows(w.get("model.norm.weight"), hid));
-        if (w.has("model.norm.bias")) {
-            put(out, "model.norm.bias", rows(w.get("model.norm.bias"), hid));
-        }
-        if (!c.tieWordEmbeddings()) {
-            put(out, "lm_head.weight", cols(w.get("lm_head.weight"), hid));
-        }
-        // Same tensors, same order as a freshly built model of the child config.
-        Weights ordered = Weights.empty(w.manager());
         for (String name : TensorSchema.expectedShapes(child).keySet()) {
-            NDArray a = out.get(name);
-            a.detach();
-            ordered.put(name, a);
+            int j = UnitLayout.layerOf(name);
+            String src = j < 0 ? name : TensorSchema.layerPrefix(k.layers()[j]) + UnitLayout.role(name);
+            NDArray parent = w.get(src);
+            NDArray a = headResidual && UnitLayout.role(src).equals("self_attn.o_proj.weight")
+                    ? mergePrunedHeads(c, w.get(TensorSchema.layerPrefix(k.layers()[j]) + "self_attn.q_proj.weight"),
+                            parent, k.heads().get(j), k.kvGroupsPerLayer().get(j))
+                    : parent;
+            for (UnitLayout.Cut cut : UnitLayout.cuts(c, src)) { // rows first, then columns
+                int[] idx = expand(kept(k, cut.axis(), j), cut.block());
+                NDArray sliced = cut.dim() == UnitLayout.Dim.COLUMNS ? cols(a, idx) : rows(a, idx);
+                if (a != parent) {
+                    a.close();
+                }
+                a = sliced;
+            }
+            if (a == parent) {
+                throw new IllegalStateException("no unit owns a slice of " + src + ": the unit layout is incomplete");
+            }
+            out.put(name, a);
         }
-        out.close();
-        return new Pruned(child, ordered, k);
+        return new Pruned(child, out, k);
+    }
+
+    /** The kept units of one axis in child layer {@code j} (hidden: model-wide). */
+    private static int[] kept(KeepSet k, Axis axis, int j) {
+        return switch (axis) {
+            case HIDDEN -> k.hidden();
+            case HEADS -> k.heads().get(j);
+            case KV_GROUPS -> k.kvGroupsPerLayer().get(j);
+            case MLP -> k.mlp().get(j);
+            case LAYERS -> throw new IllegalArgumentException("layers are kept whole, not sliced");
+        };
     }
 
     /**
@@ -276,17 +274,7 @@ public final class Pruner {
         return aa == 0 || bb == 0 ? 0 : ab / Math.sqrt(aa * bb);
     }
 
-    private static void sliceBias(Weights w, Weights out, String p, String q, String name, int[] idx) {
-        if (w.has(p + name)) {
-            put(out, q + name, rows(w.get(p + name), idx));
-        }
-    }
-
-    private static void put(Weights out, String name, NDArray a) {
-        out.put(name, a);
-    }
-
-    /** [D] per head -> row indices of the heads' D-blocks. */
+    /** Units -> the indices of their blocks of {@code d} (head_dim for heads and KV groups, 1 otherwise). */
     static int[] expand(int[] heads, int d) {
         int[] rows = new int[heads.length * d];
         for (int i = 0; i < heads.length; i++) {

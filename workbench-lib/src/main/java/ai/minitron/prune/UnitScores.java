@@ -1,5 +1,7 @@
 package ai.minitron.prune;
 
+import ai.minitron.config.ModelConfig;
+import ai.minitron.importance.AxisScores;
 import ai.minitron.importance.ImportanceTable;
 import java.util.function.Supplier;
 
@@ -23,6 +25,40 @@ public interface UnitScores {
     /** Identifies where the scores came from (recorded in pruning.json). */
     String runId();
 
+    /**
+     * Block-drop scan scores for blocks of {@code k} contiguous layers [num_hidden_layers - k + 1], by
+     * first layer: the loss increase when the block is removed (importance metric block_drop_kK; higher
+     * = keep); null when not available. {@link PrunePlan.Depth#BLOCK_DROP} drops the lowest block.
+     */
+    default double[] blockDrop(int k) {
+        return null;
+    }
+
+    /** These scores, with the block-drop scan scores {@code increase} of blocks of {@code k} layers. */
+    default UnitScores withBlockDrop(int k, double[] increase) {
+        return new FunctionScores(this::hidden, this::heads, this::mlp, this::layers, runId(),
+                size -> size == k ? increase.clone() : blockDrop(size));
+    }
+
+    /**
+     * Scores held in arrays (a metric's result, a planted ranking, {@link AxisScores#firstK} or
+     * {@link AxisScores#random}); an axis the arrays do not hold has no scores.
+     */
+    static UnitScores of(AxisScores s) {
+        return new FunctionScores(s::hidden, l -> s.heads() == null ? null : s.heads()[l],
+                l -> s.mlp() == null ? null : s.mlp()[l], s::layers, s.runId(), k -> null);
+    }
+
+    /** Earlier units score higher: pruning keeps the first k of every axis ({@link AxisScores#firstK}). */
+    static UnitScores firstK(ModelConfig c) {
+        return of(AxisScores.firstK(c));
+    }
+
+    /** Seeded random scores, the paper's random baseline ({@link AxisScores#random}). */
+    static UnitScores random(ModelConfig c, long seed) {
+        return of(AxisScores.random(c, seed));
+    }
+
     /** An importance view's width scores, without layer scores. */
     static UnitScores of(ImportanceTable.View width) {
         return of(width, (double[]) null);
@@ -43,31 +79,6 @@ public interface UnitScores {
     }
 
     private static UnitScores of(ImportanceTable.View width, Supplier<double[]> layers, String runId) {
-        return new UnitScores() {
-            @Override
-            public double[] hidden() {
-                return width.hidden();
-            }
-
-            @Override
-            public double[] heads(int layer) {
-                return width.heads(layer);
-            }
-
-            @Override
-            public double[] mlp(int layer) {
-                return width.mlp(layer);
-            }
-
-            @Override
-            public double[] layers() {
-                return layers.get();
-            }
-
-            @Override
-            public String runId() {
-                return runId;
-            }
-        };
+        return new FunctionScores(width::hidden, width::heads, width::mlp, layers, runId, k -> null);
     }
 }

@@ -1,8 +1,12 @@
 package ai.minitron.reproduce;
 
+import ai.minitron.config.ModelConfig;
 import ai.minitron.importance.ImportanceTable;
 import ai.minitron.importance.Metric;
-import java.util.ArrayList;
+import ai.minitron.prune.PrunePlan;
+import ai.minitron.prune.Pruner;
+import ai.minitron.prune.UnitScores;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -13,22 +17,14 @@ import java.util.List;
 final class Depth {
     private Depth() {}
 
-    /** Kept layers after dropping the block of {@code k} layers with the lowest block-drop loss. */
-    static List<Integer> contiguousBlock(ImportanceTable imp, int layers, int k) {
-        double[] increase = imp.where(Metric.blockDrop(k)).layers(); // [layers - k + 1], by block start
-        int best = 0;
-        for (int s = 1; s < increase.length; s++) {
-            if (increase[s] < increase[best]) {
-                best = s;
-            }
-        }
-        List<Integer> keep = new ArrayList<>();
-        for (int l = 0; l < layers; l++) {
-            if (l < best || l >= best + k) {
-                keep.add(l);
-            }
-        }
-        return keep;
+    /**
+     * Kept layers after dropping the block of {@code k} layers with the lowest block-drop loss (the
+     * pruner's {@link PrunePlan.Depth#BLOCK_DROP}).
+     */
+    static List<Integer> contiguousBlock(ImportanceTable imp, ModelConfig c, int k) {
+        UnitScores s = UnitScores.firstK(c).withBlockDrop(k, imp.where(Metric.blockDrop(k)).layers());
+        PrunePlan plan = PrunePlan.keepAll().withLayers(c.numHiddenLayers() - k, PrunePlan.Depth.BLOCK_DROP);
+        return Arrays.stream(Pruner.select(c, plan, s).layers()).boxed().toList();
     }
 
     /** Per-layer scores of a depth metric (higher = keep), e.g. layer_drop or block_importance. */

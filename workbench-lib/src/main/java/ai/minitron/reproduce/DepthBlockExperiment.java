@@ -47,7 +47,7 @@ public final class DepthBlockExperiment implements Experiment {
         int k = lab.halfDepth();
         UnitScores width = StandardRuns.activation(lab);
         Map<String, List<Integer>> choices = new LinkedHashMap<>();
-        choices.put("contiguous (block-drop loss)", Depth.contiguousBlock(imp, n, k));
+        choices.put("contiguous (block-drop loss)", Depth.contiguousBlock(imp, lab.teacherConfig(), k));
         choices.put("individual (layer-drop loss)", kept(lab, Metric.LAYER_DROP.key(), n - k, PrunePlan.Depth.LOWEST));
         choices.put("contiguous (Block Importance)",
                 kept(lab, Metric.BLOCK_IMPORTANCE.key(), n - k, PrunePlan.Depth.CONTIGUOUS));

@@ -43,7 +43,7 @@ public final class WidthDepthExperiment implements Experiment {
         Shapes shapes = new Shapes(lab.teacherConfig());
         Run width = StandardRuns.minitron(lab);
         long widthParams = Shapes.params(shapes.config(shapes.widthTarget()));
-        List<Integer> keep = Depth.contiguousBlock(imp, lab.teacherConfig().numHiddenLayers(), lab.halfDepth());
+        List<Integer> keep = Depth.contiguousBlock(imp, lab.teacherConfig(), lab.halfDepth());
         UnitScores s = StandardRuns.activation(lab);
         Pruner.Pruned p = lab.prune(PrunePlan.keepAll().withKeepLayers(keep), s);
         long depthParams = Shapes.params(p.config());

@@ -2,7 +2,7 @@ package ai.minitron.search;
 
 import ai.minitron.config.ModelConfig;
 import ai.minitron.config.ParamCount;
-import ai.minitron.prune.Axis;
+import ai.minitron.config.Axis;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import java.util.ArrayList;

@@ -10,6 +10,7 @@ import ai.minitron.config.Architecture;
 import ai.minitron.config.ModelConfig;
 import ai.minitron.config.ParamCount;
 import ai.minitron.importance.ImportanceTable;
+import ai.minitron.importance.Metric;
 import ai.minitron.io.TensorDType;
 import ai.minitron.model.LanguageModel;
 import ai.minitron.model.Weights;
@@ -86,5 +87,36 @@ class PruneCommandTest {
                 "--out", tmp.resolve("x").toString());
         assertEquals(1, wrong.code());
         assertTrue(wrong.err().contains("another model"), wrong.err());
+    }
+
+    @Test
+    void depthBlockDropDropsTheBlockTheScanScoresLowest() {
+        Path model = tmp.resolve("model");
+        try (NDManager m = NDManager.newBaseManager()) {
+            new LanguageModel(C, Weights.random(C, m, 3, DataType.FLOAT32), ImportanceCommandTest.TOKENIZER,
+                    TensorDType.F32).save(model, TensorDType.F32);
+        }
+        Path imp = tmp.resolve("importance");
+        CliRun r = CliRun.of("importance", "--model", model.toString(), "--data", "validation", "--samples", "4",
+                "--seq-len", "16", "--out", imp.toString(), "--metrics", "activation,block_drop", "--block-k", "1",
+                "--no-charts");
+        assertEquals(0, r.code(), r.err());
+        Path out = tmp.resolve("pruned");
+        CliRun p = CliRun.of("prune", "--model", model.toString(), "--importance", imp.toString(), "--layers", "2",
+                "--depth", "BLOCK_DROP", "--out", out.toString());
+        assertEquals(0, p.code(), p.err());
+        double[] increase = ImportanceTable.load(imp).where(Metric.blockDrop(1)).layers();
+        int lowest = 0;
+        for (int s = 1; s < increase.length; s++) {
+            lowest = increase[s] < increase[lowest] ? s : lowest;
+        }
+        int dropped = lowest;
+        int[] expected = java.util.stream.IntStream.range(0, 3).filter(l -> l != dropped).toArray();
+        assertArrayEquals(expected, PruningRecord.read(out).layers(), java.util.Arrays.toString(increase));
+
+        CliRun noScan = CliRun.of("prune", "--model", model.toString(), "--importance", imp.toString(), "--layers",
+                "1", "--depth", "BLOCK_DROP", "--out", tmp.resolve("y").toString());
+        assertEquals(1, noScan.code());
+        assertTrue(noScan.err().contains("--block-k 2"), noScan.err());
     }
 }

@@ -13,7 +13,7 @@ import ai.minitron.model.DecoderLM;
 import ai.minitron.model.Weights;
 import ai.minitron.prune.Pruner;
 import ai.minitron.prune.PrunePlan;
-import ai.minitron.prune.StaticScores;
+import ai.minitron.prune.UnitScores;
 import ai.minitron.stats.ArrowIo;
 import ai.minitron.train.BatchSource;
 import ai.minitron.train.TrainConfig;
@@ -175,14 +175,14 @@ class DistillerTest {
     /** An MLP- and depth-pruned student of {@link #teacher}: MLP 64 -> 32, layers 3 -> 2 (same hidden size). */
     static Pruner.Pruned shallowStudent(Weights t) {
         var keep = Pruner.select(TEACHER, PrunePlan.keepAll().withMlp(32).withLayers(2, PrunePlan.Depth.LOWEST),
-                StaticScores.firstK(TEACHER));
+                UnitScores.firstK(TEACHER));
         return Pruner.apply(TEACHER, t, keep);
     }
 
     /** A hidden- and depth-pruned student of {@link #teacher}: needs the projection (32 -> 24 channels). */
     static Pruner.Pruned narrowStudent(Weights t) {
         var keep = Pruner.select(TEACHER, PrunePlan.keepAll().withHidden(24).withLayers(2, PrunePlan.Depth.LOWEST),
-                StaticScores.firstK(TEACHER));
+                UnitScores.firstK(TEACHER));
         return Pruner.apply(TEACHER, t, keep);
     }
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.minitron.config.Axis;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -21,7 +22,7 @@ class ImportanceTableTest {
                 .add(new AxisScores(new double[] {3, 1, 2}, heads, mlp, null), "activation", "l2", "mean", 8, 800)
                 .add(new AxisScores(new double[] {1, 2, 3}, null, new double[][] {{4, 3, 2, 1}, {1, 2, 3, 4}},
                         new double[] {0.5, 0.25}), "magnitude", "none", "none", 0, 0)
-                .add(UnitAxis.LAYER, -1, "block_importance", "none", "none", new double[] {0.2, 0.6}, 8, 800)
+                .add(Axis.LAYERS, -1, "block_importance", "none", "none", new double[] {0.2, 0.6}, 8, 800)
                 .build(null);
     }
 

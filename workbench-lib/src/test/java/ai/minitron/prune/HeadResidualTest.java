@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
 import ai.minitron.config.ModelConfig;
+import ai.minitron.importance.AxisScores;
 import ai.minitron.model.Weights;
 import com.google.gson.Gson;
 import java.util.ArrayList;
@@ -22,8 +23,8 @@ class HeadResidualTest {
     static final int HEADS = 8;
 
     /** Head scores keeping {@code keep} of every layer. */
-    static StaticScores keeping(int... keep) {
-        StaticScores base = StaticScores.random(C, 1);
+    static UnitScores keeping(int... keep) {
+        AxisScores base = AxisScores.random(C, 1);
         List<double[]> heads = new ArrayList<>();
         for (int l = 0; l < C.numHiddenLayers(); l++) {
             double[] s = new double[HEADS];
@@ -32,7 +33,8 @@ class HeadResidualTest {
             }
             heads.add(s);
         }
-        return new StaticScores(base.hidden(), heads, base.mlp(), base.layers(), "planted");
+        return UnitScores.of(new AxisScores(base.hidden(), heads.toArray(double[][]::new), base.mlp(), base.layers(),
+                "planted"));
     }
 
     @Test

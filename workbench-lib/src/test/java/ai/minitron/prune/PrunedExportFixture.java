@@ -2,13 +2,11 @@ package ai.minitron.prune;
 
 import ai.djl.ndarray.NDManager;
 import ai.minitron.config.ModelConfig;
-import ai.minitron.importance.AxisScores;
 import ai.minitron.importance.MagnitudeMetric;
 import ai.minitron.io.TensorDType;
 import ai.minitron.model.LanguageModel;
 import ai.minitron.model.Weights;
 import java.nio.file.Path;
-import java.util.List;
 
 /**
  * The pruned-export fixture: the golden parent {@code llama_gqa_untied} (2 layers, hidden 48,
@@ -33,8 +31,7 @@ public final class PrunedExportFixture {
 
     /** Weight-magnitude importance of the parent (layers by the magnitude of all their weights). */
     static UnitScores scores(ModelConfig c, Weights w) {
-        AxisScores a = MagnitudeMetric.scores(c, w);
-        return new StaticScores(a.hidden(), List.of(a.heads()), List.of(a.mlp()), a.layers(), "magnitude");
+        return UnitScores.of(MagnitudeMetric.scores(c, w).withRunId("magnitude"));
     }
 
     /** Prunes the parent by the fixture's plan. */

@@ -11,6 +11,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.minitron.config.Architecture;
 import ai.minitron.config.ModelConfig;
 import ai.minitron.config.ParamCount;
+import ai.minitron.importance.AxisScores;
 import ai.minitron.io.TensorDType;
 import ai.minitron.model.DecoderLM;
 import ai.minitron.model.LanguageModel;
@@ -59,7 +60,7 @@ class PrunerTest {
         for (ModelConfig c : List.of(LLAMA, NEMOTRON)) {
             try (NDManager m = NDManager.newBaseManager()) {
                 Weights w = randomish(c, m, 1);
-                KeepSet k = Pruner.select(c, PrunePlan.keepAll(), StaticScores.random(c, 3));
+                KeepSet k = Pruner.select(c, PrunePlan.keepAll(), UnitScores.random(c, 3));
                 Pruner.Pruned p = Pruner.apply(c, w, k);
                 assertEquals(c, p.config());
                 assertArrayEquals(logits(c, w, m), logits(p.config(), p.weights(), m), c.architecture().toString());
@@ -74,7 +75,7 @@ class PrunerTest {
                 Weights w = randomish(c, m, 2);
                 PrunePlan plan = PrunePlan.keepAll().withHeadsPerGroup(c.queriesPerKvHead() / 2).withMlp(17)
                         .withKeepLayers(List.of(0, 2));
-                KeepSet k = Pruner.select(c, plan, StaticScores.random(c, 5));
+                KeepSet k = Pruner.select(c, plan, UnitScores.random(c, 5));
                 Pruner.Pruned p = Pruner.apply(c, w, k);
                 // Masking: zero the output projections of every pruned head, neuron and layer.
                 Weights masked = Weights.empty(m);
@@ -139,7 +140,7 @@ class PrunerTest {
                 Weights w = randomish(c, m, 4);
                 PrunePlan plan = PrunePlan.keepAll().withHidden(16).withKvGroups(1).withMlp(20)
                         .withLayers(2, PrunePlan.Depth.CONTIGUOUS);
-                KeepSet k = Pruner.select(c, plan, StaticScores.random(c, 9));
+                KeepSet k = Pruner.select(c, plan, UnitScores.random(c, 9));
                 Pruner.Pruned p = Pruner.apply(c, w, k);
                 assertEquals(ParamCount.of(p.config()).total(), p.weights().numel());
                 assertEquals(16, p.config().hiddenSize());
@@ -165,7 +166,7 @@ class PrunerTest {
             int kv = 1 + r.nextInt(2);
             int q = 1 + r.nextInt(4);
             KeepSet k = Pruner.select(LLAMA, PrunePlan.keepAll().withKvGroups(kv).withHeadsPerGroup(q),
-                    StaticScores.random(LLAMA, trial));
+                    UnitScores.random(LLAMA, trial));
             for (int j = 0; j < k.layers().length; j++) {
                 int[] heads = k.heads().get(j);
                 assertEquals(kv * q, heads.length);
@@ -201,7 +202,8 @@ class PrunerTest {
             mlp.add(n);
         }
         double[] layers = {4, 1, 3, 2};
-        StaticScores s = new StaticScores(hidden, heads, mlp, layers, "planted");
+        UnitScores s = UnitScores.of(new AxisScores(hidden, heads.toArray(double[][]::new), mlp.toArray(double[][]::new),
+                layers, "planted"));
         KeepSet k = Pruner.select(c, PrunePlan.keepAll().withHidden(8).withHeadsPerGroup(1).withMlp(2)
                 .withLayers(2, PrunePlan.Depth.LOWEST), s);
         assertArrayEquals(plantedHidden, k.hidden());
@@ -214,18 +216,42 @@ class PrunerTest {
     }
 
     @Test
+    void blockDropDropsThePlantedBlockOfLowestLossIncrease() {
+        AxisScores width = AxisScores.firstK(LLAMA);
+        UnitScores layerScores = UnitScores.of(new AxisScores(width.hidden(), width.heads(), width.mlp(),
+                new double[] {4, 1, 3, 2}, "planted"));
+        PrunePlan two = PrunePlan.keepAll().withLayers(2, PrunePlan.Depth.BLOCK_DROP);
+        // LOWEST would keep {0, 2}, CONTIGUOUS {0, 3}; the scan says the block (2, 3) hurts least
+        UnitScores scan = layerScores.withBlockDrop(2, new double[] {0.5, 0.9, 0.2});
+        assertArrayEquals(new int[] {0, 1}, Pruner.select(LLAMA, two, scan).layers());
+        // ties go to the earlier block; the scan alone is enough (no per-layer scores needed)
+        UnitScores tie = UnitScores.of(new AxisScores(width.hidden(), width.heads(), width.mlp(), null, "planted"))
+                .withBlockDrop(2, new double[] {0.2, 0.9, 0.2});
+        assertArrayEquals(new int[] {2, 3}, Pruner.select(LLAMA, two, tie).layers());
+        // one layer kept: blocks of 3
+        UnitScores three = layerScores.withBlockDrop(3, new double[] {0.3, 0.1});
+        assertArrayEquals(new int[] {0}, Pruner.select(LLAMA, PrunePlan.keepAll().withLayers(1,
+                PrunePlan.Depth.BLOCK_DROP), three).layers());
+        var missing = assertThrows(IllegalArgumentException.class, () -> Pruner.select(LLAMA, two, layerScores));
+        assertTrue(missing.getMessage().contains("block_drop_k2"), missing.getMessage());
+        var wrongSize = assertThrows(IllegalArgumentException.class,
+                () -> Pruner.select(LLAMA, two, layerScores.withBlockDrop(2, new double[] {0.1, 0.2})));
+        assertTrue(wrongSize.getMessage().contains("expected 3 scores"), wrongSize.getMessage());
+    }
+
+    @Test
     void planLargerThanTheModelListsTheValidChoices() {
         var e = assertThrows(IllegalArgumentException.class,
-                () -> Pruner.select(LLAMA, PrunePlan.keepAll().withHidden(300), StaticScores.firstK(LLAMA)));
+                () -> Pruner.select(LLAMA, PrunePlan.keepAll().withHidden(300), UnitScores.firstK(LLAMA)));
         assertTrue(e.getMessage().contains("valid choices are 1..24"), e.getMessage());
         var g = assertThrows(IllegalArgumentException.class,
-                () -> Pruner.select(LLAMA, PrunePlan.keepAll().withHeadsPerGroup(5), StaticScores.firstK(LLAMA)));
+                () -> Pruner.select(LLAMA, PrunePlan.keepAll().withHeadsPerGroup(5), UnitScores.firstK(LLAMA)));
         assertTrue(g.getMessage().contains("1..4"), g.getMessage());
         var l = assertThrows(IllegalArgumentException.class,
-                () -> Pruner.select(LLAMA, PrunePlan.keepAll().withKeepLayers(List.of(0, 9)), StaticScores.firstK(LLAMA)));
+                () -> Pruner.select(LLAMA, PrunePlan.keepAll().withKeepLayers(List.of(0, 9)), UnitScores.firstK(LLAMA)));
         assertTrue(l.getMessage().contains("0..3"), l.getMessage());
         var other = assertThrows(IllegalArgumentException.class,
-                () -> Pruner.select(LLAMA, PrunePlan.keepAll().withMlp(3), StaticScores.firstK(NEMOTRON)));
+                () -> Pruner.select(LLAMA, PrunePlan.keepAll().withMlp(3), UnitScores.firstK(NEMOTRON)));
         assertTrue(other.getMessage().contains("another model"), other.getMessage());
     }
 }

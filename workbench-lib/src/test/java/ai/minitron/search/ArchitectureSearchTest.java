@@ -12,9 +12,8 @@ import ai.minitron.config.ModelConfig;
 import ai.minitron.config.ParamCount;
 import ai.minitron.importance.RankAgreement;
 import ai.minitron.model.Weights;
-import ai.minitron.prune.Axis;
+import ai.minitron.config.Axis;
 import ai.minitron.prune.Pruner;
-import ai.minitron.prune.StaticScores;
 import ai.minitron.prune.UnitScores;
 import ai.minitron.stats.ArrowIo;
 import ai.minitron.train.BatchSource;
@@ -93,7 +92,7 @@ class ArchitectureSearchTest {
         List<Candidate> cands = s.enumerate(ParamCount.of(C).total() * 6 / 10, 0.05);
         try (NDManager m = NDManager.newBaseManager()) {
             Weights w = Weights.random(C, m, 1, DataType.FLOAT32);
-            StaticScores scores = StaticScores.random(C, 2);
+            UnitScores scores = UnitScores.random(C, 2);
             for (Candidate c : cands) {
                 assertTrue(c.hiddenSize() % 4 == 0 && c.hiddenSize() >= 12, c.id());
                 assertTrue(c.mlpSize() % 8 == 0 || c.mlpSize() == 40, c.id());
@@ -149,7 +148,7 @@ class ArchitectureSearchTest {
     void rankingFollowsTheMetricAndScoresAreTheRealValidationLoss() {
         try (NDManager m = NDManager.newBaseManager()) {
             Weights w = teacher(m);
-            StaticScores s = StaticScores.random(C, 5);
+            UnitScores s = UnitScores.random(C, 5);
             SearchResult r = search(w, s).run();
             Table t = r.byRank();
             assertEquals(search(w, s).candidates().size(), t.rowCount());
@@ -177,7 +176,7 @@ class ArchitectureSearchTest {
     void aCrashedSearchResumesWithoutRescoringAndGivesTheSameTable() {
         try (NDManager m = NDManager.newBaseManager()) {
             Weights w = teacher(m);
-            StaticScores s = StaticScores.random(C, 5);
+            UnitScores s = UnitScores.random(C, 5);
             Path fresh = tmp.resolve("fresh");
             Table expected = search(w, s).out(fresh).run().candidates();
             Path dir = tmp.resolve("crashed");
@@ -220,7 +219,7 @@ class ArchitectureSearchTest {
     void topKRetrainingReranksAndTauComparesSuccessiveStages() {
         try (NDManager m = NDManager.newBaseManager()) {
             Weights w = teacher(m);
-            StaticScores s = StaticScores.random(C, 5);
+            UnitScores s = UnitScores.random(C, 5);
             Path dir = tmp.resolve("retrain");
             SearchResult r = search(w, s).retrain(3, 2, 128, tokens(9, 16)).learningRate(1e-3).out(dir).run();
             assertEquals(3, r.rankings().size(), "zero-shot + 2 stages");
@@ -270,7 +269,7 @@ class ArchitectureSearchTest {
     void aDivergingCandidateIsRankedLastAndTheSearchGoesOn() {
         try (NDManager m = NDManager.newBaseManager()) {
             Weights w = teacher(m);
-            StaticScores s = StaticScores.random(C, 5);
+            UnitScores s = UnitScores.random(C, 5);
             List<String> diverged = new ArrayList<>();
             SearchResult r = search(w, s).retrain(2, 1, 256, tokens(9, 16)).learningRate(1e9)
                     .progress(new ArchitectureSearch.Progress() {

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.minitron.importance.AxisScores;
 import ai.minitron.importance.ImportanceTable;
-import ai.minitron.importance.UnitAxis;
+import ai.minitron.config.Axis;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,9 +43,9 @@ class ChartsTest {
                 .add(new AxisScores(hidden, heads, mlp, null), "activation", "l2", "mean", 8, 100)
                 .add(new AxisScores(null, heads, null, null), "activation_channel", "l2", "mean", 8, 100)
                 .add(new AxisScores(hidden, null, mag, new double[] {1, 2, 3, 4}), "magnitude", "none", "none", 0, 0)
-                .add(UnitAxis.LAYER, -1, "block_importance", "none", "none", new double[] {0.5, 0.1, 0.2, 0.4}, 8, 100)
-                .add(UnitAxis.LAYER, -1, "layer_drop", "none", "none", new double[] {2.0, 0.1, 0.3, 0.9}, 8, 100)
-                .add(UnitAxis.LAYER, -1, "block_drop_k2", "none", "none", new double[] {2.5, 0.6, 1.4}, 8, 100)
+                .add(Axis.LAYERS, -1, "block_importance", "none", "none", new double[] {0.5, 0.1, 0.2, 0.4}, 8, 100)
+                .add(Axis.LAYERS, -1, "layer_drop", "none", "none", new double[] {2.0, 0.1, 0.3, 0.9}, 8, 100)
+                .add(Axis.LAYERS, -1, "block_drop_k2", "none", "none", new double[] {2.5, 0.6, 1.4}, 8, 100)
                 .build(null);
     }
 
