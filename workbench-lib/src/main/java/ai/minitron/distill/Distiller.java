@@ -2,7 +2,6 @@ package ai.minitron.distill;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.minitron.config.ModelConfig;
 import ai.minitron.model.DecoderLM;
@@ -13,6 +12,7 @@ import ai.minitron.stats.ArrowIo;
 import ai.minitron.train.BatchSource;
 import ai.minitron.train.TrainConfig;
 import ai.minitron.train.TrainLoop;
+import ai.minitron.train.ValidationLoss;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -275,40 +275,26 @@ public final class Distiller {
      * batches (KL is NaN without a live teacher); {@code tokens} = the student's training tokens so far.
      */
     public Validation validate(Weights student, BatchSource val, int batches, int batchSize, long step, long tokens) {
-        double loss = 0;
-        double kl = 0;
-        int n = Math.max(1, batches);
         KdLoss.Config trueKl = KdLoss.Config.forwardKl(1.0);
-        for (int i = 0; i < n; i++) {
-            try (NDScope scope = new NDScope()) {
-                scope.suppressNotUsedWarning();
-                long[][] rows = val.batch(i, batchSize);
-                long[][] in = new long[rows.length][];
-                long[][] tg = new long[rows.length][];
-                for (int r = 0; r < rows.length; r++) {
-                    in[r] = java.util.Arrays.copyOf(rows[r], rows[r].length - 1);
-                    tg[r] = java.util.Arrays.copyOfRange(rows[r], 1, rows[r].length);
-                }
-                NDArray ids = student.manager().create(in);
-                NDArray s = DecoderLM.forward(studentConfig, student, ids);
-                loss += LmLoss.mean(s, student.manager().create(tg), null).toType(DataType.FLOAT64, false).getDouble();
-                if (teacher != null) {
-                    NDArray t = DecoderLM.forward(teacherConfig, teacher, ids);
-                    kl += KdLoss.mean(KdLoss.perToken(trueKl, align(t), align(s)), null).toType(DataType.FLOAT64, false)
-                            .getDouble();
-                } else {
-                    kl = Double.NaN;
-                }
-            }
-        }
+        ValidationLoss.BatchTerm kl = teacher == null ? null : (ids, s) -> {
+            NDArray t = DecoderLM.forward(teacherConfig, teacher, ids); // [B,T,V]
+            return KdLoss.mean(KdLoss.perToken(trueKl, align(t), align(s)), null).toType(DataType.FLOAT64, false)
+                    .getDouble();
+        };
+        ValidationLoss.Result r = ValidationLoss.batchMean(studentConfig, student, val, batches, batchSize, kl);
         long cacheTokens = cache == null ? 0 : cache.manifest().teacher_tokens();
         return new Validation(step, tokens, teacherRunsLive() ? tokens : 0, teacherCorrectionTokens, cacheTokens,
-                loss / n, Math.exp(loss / n), kl / n);
+                r.loss(), Math.exp(r.loss()), r.term());
     }
 
     /**
      * Distils {@code student} in place with the shared training loop, validating every
-     * {@code tc.evalEvery()} steps; writes OUT/checkpoint, OUT/metrics.arrow and OUT/distill_metrics.arrow.
+     * {@code tc.evalEvery()} steps and after the last; writes OUT/checkpoint, OUT/metrics.arrow and
+     * OUT/distill_metrics.arrow.
+     *
+     * @return one {@link Validation} per validation step (loss, perplexity, KL, token counts), the same rows as
+     *     distill_metrics.arrow; after a resume those of the interrupted run come first (read back from it);
+     *     empty when {@code val} is null
      */
     public List<Validation> run(Weights student, TrainConfig tc, BatchSource train, BatchSource val, Path out,
             TrainLoop.Listener progress) {
@@ -317,16 +303,22 @@ public final class Distiller {
                     + cache.manifest().seq_len() + " but this run uses --seq-len " + tc.seqLen());
         }
         List<Validation> log = new ArrayList<>();
+        Path metrics = out.resolve("distill_metrics.arrow");
+        // The student is validated once per validation step: the loss and KL go to the log and
+        // distill_metrics.arrow, the loss also to the loop's metrics. (A NaN loss is not logged here.)
+        TrainLoop.Validator validator = val == null ? null : (step, tokens) -> {
+            Validation v = validate(student, val, tc.evalBatches(), tc.batchSize(), step, tokens);
+            if (!Double.isNaN(v.valLoss())) {
+                log.add(v);
+                ArrowIo.write(table(log), metrics);
+            }
+            return v.valLoss();
+        };
         Weights proj = projection(student);
-        TrainLoop loop = new TrainLoop(studentConfig, student, proj, tc, train, val, stepLoss(), out,
+        TrainLoop loop = new TrainLoop(studentConfig, student, proj, tc, train, validator, stepLoss(), out,
                 new TrainLoop.Listener() {
             @Override
             public void onStep(TrainLoop.StepMetrics m) {
-                if (!Double.isNaN(m.valLoss())) {
-                    // Outside any GradientCollector: no graph is recorded.
-                    log.add(validate(student, val, tc.evalBatches(), tc.batchSize(), m.step(), m.tokens()));
-                    ArrowIo.write(table(log), out.resolve("distill_metrics.arrow"));
-                }
                 if (progress != null) {
                     progress.onStep(m);
                 }
@@ -334,9 +326,8 @@ public final class Distiller {
 
             @Override
             public void onResume(long step) {
-                Path f = out.resolve("distill_metrics.arrow");
-                if (java.nio.file.Files.exists(f)) {
-                    for (Validation v : read(ArrowIo.read(f))) {
+                if (java.nio.file.Files.exists(metrics)) {
+                    for (Validation v : read(ArrowIo.read(metrics))) {
                         if (v.step() <= step) {
                             log.add(v);
                         }

@@ -241,7 +241,6 @@ public final class TokenScorer {
         long h = x.getShape().get(2);
         NDArray idx = flatPositions.reshape(-1, 1).repeat(1, h); // [N,H]
         NDArray rows = x.reshape(-1, h).gather(idx, 0); // [N,H]
-        NDArray head = c.tieWordEmbeddings() ? w.get("model.embed_tokens.weight") : w.get("lm_head.weight");
-        return Weights.linear(rows, head, null); // [N,V]
+        return DecoderLM.head(c, w, rows); // [N,V]
     }
 }

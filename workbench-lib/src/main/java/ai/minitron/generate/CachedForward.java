@@ -4,11 +4,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.ndarray.types.SparseFormat;
 import ai.minitron.config.ModelConfig;
 import ai.minitron.model.DecoderLM;
-import ai.minitron.model.Mlp;
-import ai.minitron.model.Norm;
 import ai.minitron.model.Weights;
 import ai.minitron.tap.Taps;
 
@@ -26,7 +23,8 @@ import ai.minitron.tap.Taps;
  *   ctx = softmax(q K^T + mask) V                           mask [B, 1, 1, T, L]
  * </pre>
  *
- * Norms, the MLP and the projections are the model package's own functions; RoPE is the same
+ * The embedding, the layer loop with its norms and MLP, the final norm and the output layer are
+ * {@link DecoderLM}'s own ({@link DecoderLM#layers} with this attention); RoPE is the same
  * function in a form with fewer ops ({@link RotaryTables}). Decoding one token is overhead-bound
  * (a few dozen small ops per layer), so the head layout goes straight to the grouped 5-d shape and,
  * for T = 1, reshapes replace transposes. Intermediates are created on the input's manager: call
@@ -53,24 +51,15 @@ public final class CachedForward {
             throw new IllegalArgumentException("positions must be [" + inputIds.getShape().get(0) + "][" + t
                     + "] like the input ids " + inputIds.getShape());
         }
-        NDArray embed = w.get("model.embed_tokens.weight");
-        RotaryTables rope = new RotaryTables(c, inputIds.getManager(), positions, embed.getDataType());
-
-        NDArray x = inputIds.getNDArrayInternal().embedding(inputIds, embed, SparseFormat.DENSE).singletonOrThrow(); // [B,T,H]
-        for (int l = 0; l < c.numHiddenLayers(); l++) {
-            String p = "model.layers." + l + ".";
-            NDArray h = Norm.apply(c, x, w.get(p + "input_layernorm.weight"), w.bias(p + "input_layernorm.bias"));
-            x = x.add(attention(c, w, l, h, rope, maskBias, cache));
-            h = Norm.apply(c, x, w.get(p + "post_attention_layernorm.weight"), w.bias(p + "post_attention_layernorm.bias"));
-            x = x.add(Mlp.forward(c, w, l, h, Taps.NONE));
-        }
+        NDArray x = DecoderLM.embed(w, inputIds); // [B,T,H]
+        RotaryTables rope = new RotaryTables(c, inputIds.getManager(), positions, x.getDataType());
+        x = DecoderLM.layers(c, w, x, DecoderLM.allLayers(c), (l, h) -> attention(c, w, l, h, rope, maskBias, cache),
+                Taps.NONE);
         cache.advance(Math.toIntExact(t));
         if (lastOnly && t > 1) {
             x = x.get(":, {}:, :", t - 1); // [B,1,H]
         }
-        x = Norm.apply(c, x, w.get("model.norm.weight"), w.bias("model.norm.bias"));
-        NDArray head = c.tieWordEmbeddings() ? embed : w.get("lm_head.weight");
-        return Weights.linear(x, head, null); // [B,T,V]
+        return DecoderLM.head(c, w, DecoderLM.finalNorm(c, w, x, Taps.NONE)); // [B,T,V]
     }
 
     /** Self-attention of layer l for x [B, T, H] against the cache, -> [B, T, H]. */

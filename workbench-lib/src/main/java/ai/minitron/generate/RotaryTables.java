@@ -5,13 +5,14 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.minitron.config.ModelConfig;
+import ai.minitron.model.Rope;
 
 /**
  * RoPE for the cached forward pass, in the form {@code rope(x) = x * cos + (x R) * sin}, where R is
  * the [D, D] matrix of Hugging Face's {@code rotate_half} on the first {@code rotary_dim} channels
  * ({@code [x1, x2] -> [-x2, x1]}) and zero elsewhere, and cos / sin are widened to the whole head
  * with 1 / 0 on the channels partial rotary leaves alone (Nemotron). Same function as
- * {@link ai.minitron.model.Rope}, same inverse frequencies and float32 angles, but one matmul
+ * {@link Rope}, same inverse frequencies and float32 angles, but one matmul
  * instead of slicing and concatenating, and no split for partial rotary: decoding one token is a
  * few dozen tiny ops per layer, so each op saved is time saved. x R is exact (one ±x term per
  * output). The tables are built on the host for the step's positions; the query tables also carry
@@ -31,11 +32,7 @@ final class RotaryTables {
         int d = c.headDim();
         int rd = c.rotaryDim();
         int half = rd / 2;
-        float[] invFreq = new float[half];
-        for (int i = 0; i < half; i++) {
-            // as Rope.cosSin and HF: 1 / theta ** (arange(0, rd, 2).float() / rd), in float32
-            invFreq[i] = (float) (1.0 / Math.pow(c.ropeTheta(), (float) (2 * i) / (float) rd));
-        }
+        float[] invFreq = Rope.inverseFrequencies(c); // [rd/2], as Rope.cosSin
         float scale = (float) (1.0 / Math.sqrt(d));
         float[] cos = new float[b * t * d];
         float[] sin = new float[b * t * d];

@@ -1,28 +1,18 @@
 package ai.minitron.importance;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.NDScope;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.SparseFormat;
 import ai.minitron.config.ModelConfig;
 import ai.minitron.data.CalibrationSet;
-import ai.minitron.model.Attention;
 import ai.minitron.model.DecoderLM;
-import ai.minitron.model.LmLoss;
-import ai.minitron.model.Norm;
-import ai.minitron.model.Rope;
-import ai.minitron.model.Scalars;
 import ai.minitron.model.Weights;
-import ai.minitron.tap.Taps;
+import ai.minitron.train.ValidationLoss;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * Loss-based depth importance (Minitron 2407.14679 §2.2 and Fig. 9; 2408.11796 §2 "depth
  * pruning"): the calibration LM loss of the model with some layers removed, computed by running
- * {@link DecoderLM#layer} over the kept layers only (no new model code, no copied weights).
+ * {@link DecoderLM#forward} over the kept layers only (no new model code, no copied weights), with the
+ * token-mean {@link ValidationLoss} every loss evaluation uses.
  *
  * <pre>
  *   layer_drop(l)        = L(model without layer l) - L(model)
@@ -48,24 +38,12 @@ public final class DepthScan {
 
     /** The loss of the full model. */
     public double baseline() {
-        return loss(allLayers());
+        return loss(DecoderLM.allLayers(config));
     }
 
-    /** Mean NLL with only {@code keep} layers (in order) run. */
+    /** Mean NLL per valid token with only {@code keep} layers (in order) run. */
     public double loss(int[] keep) {
-        double sum = 0;
-        for (CalibrationSet.Batch bt : cal.batches(batchSize)) {
-            try (NDScope scope = new NDScope()) {
-                scope.suppressNotUsedWarning();
-                NDManager m = weights.manager();
-                NDArray mask = bt.mask(m, weights.dataType());
-                NDArray logits = forward(bt.inputs(m), mask, keep);
-                NDArray nll = LmLoss.tokenNll(logits, bt.targets(m));
-                if (mask != null) nll = nll.mul(mask);
-                sum += nll.sum().toType(DataType.FLOAT64, false).getDouble();
-            }
-        }
-        return sum / cal.tokens();
+        return ValidationLoss.tokenMean(config, weights, cal, batchSize, keep);
     }
 
     /** Loss increase when each single layer is removed [layers]. */
@@ -94,12 +72,6 @@ public final class DepthScan {
         return out;
     }
 
-    private int[] allLayers() {
-        int[] all = new int[config.numHiddenLayers()];
-        for (int i = 0; i < all.length; i++) all[i] = i;
-        return all;
-    }
-
     /** The layers other than [start, start + k). */
     public int[] without(int start, int k) {
         List<Integer> keep = new ArrayList<>();
@@ -107,26 +79,5 @@ public final class DepthScan {
             if (l < start || l >= start + k) keep.add(l);
         }
         return keep.stream().mapToInt(Integer::intValue).toArray();
-    }
-
-    /** Logits [B, T, V] running only the kept layers (right padding: default positions are exact). */
-    NDArray forward(NDArray ids, NDArray mask, int[] keep) {
-        NDManager m = ids.getManager();
-        long b = ids.getShape().get(0);
-        long t = ids.getShape().get(1);
-        NDArray embed = weights.get("model.embed_tokens.weight");
-        DataType dtype = embed.getDataType();
-        NDArray pos = mask == null
-                ? m.arange(0, t, 1, DataType.INT64).reshape(1, t).repeat(0, b)
-                : Scalars.maximum(mask.toType(DataType.INT64, false).cumSum(1).sub(1), 0);
-        NDList cs = Rope.cosSin(config, pos, dtype);
-        NDArray bias = Attention.maskBias(m, t, mask, dtype);
-        NDArray x = ids.getNDArrayInternal().embedding(ids, embed, SparseFormat.DENSE).singletonOrThrow();
-        for (int l : keep) {
-            x = DecoderLM.layer(config, weights, l, x, cs.get(0), cs.get(1), bias, Taps.NONE);
-        }
-        x = Norm.apply(config, x, weights.get("model.norm.weight"), weights.bias("model.norm.bias"));
-        NDArray head = config.tieWordEmbeddings() ? embed : weights.get("lm_head.weight");
-        return Weights.linear(x, head, null);
     }
 }

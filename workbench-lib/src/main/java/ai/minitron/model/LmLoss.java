@@ -24,12 +24,17 @@ public final class LmLoss {
 
     /** Mean NLL over the kept tokens (mask [B, T] of 1/0, or null for all): a scalar. */
     public static NDArray mean(NDArray logits, NDArray targets, NDArray mask) {
-        NDArray nll = tokenNll(logits, targets);
         if (mask == null) {
-            return nll.mean();
+            return tokenNll(logits, targets).mean();
         }
-        NDArray m = mask.toType(nll.getDataType(), false);
-        return nll.mul(m).sum().div(m.sum());
+        NDArray m = mask.toType(logits.getDataType(), false);
+        return sum(logits, targets, m).div(m.sum());
+    }
+
+    /** Summed NLL over the kept tokens (mask [B, T] of 1/0, or null for all): a scalar. */
+    public static NDArray sum(NDArray logits, NDArray targets, NDArray mask) {
+        NDArray nll = tokenNll(logits, targets); // [B,T]
+        return mask == null ? nll.sum() : nll.mul(mask.toType(nll.getDataType(), false)).sum();
     }
 
     /** exp(mean NLL). */

@@ -21,17 +21,23 @@ public final class Rope {
     /** cos and sin for the given positions [B, T], each [B, 1, T, rotary_dim], in the model dtype. */
     public static NDList cosSin(ModelConfig c, NDArray positionIds, DataType dtype) {
         int rd = c.rotaryDim();
-        float[] invFreq = new float[rd / 2];
-        for (int i = 0; i < rd / 2; i++) {
-            // float32 as in HF: 1 / theta ** (arange(0, rd, 2).float() / rd)
-            invFreq[i] = (float) (1.0 / Math.pow(c.ropeTheta(), (float) (2 * i) / (float) rd));
-        }
+        float[] invFreq = inverseFrequencies(c);
         NDManager m = positionIds.getManager();
         Shape bt = positionIds.getShape();
         NDArray inv = m.create(invFreq).reshape(1, 1, rd / 2);
         NDArray freqs = positionIds.toType(DataType.FLOAT32, false).reshape(bt.get(0), bt.get(1), 1).mul(inv); // [B,T,rd/2]
         NDArray emb = NDArrays.concat(new NDList(freqs, freqs), -1).expandDims(1); // [B,1,T,rd]
         return new NDList(emb.cos().toType(dtype, false), emb.sin().toType(dtype, false));
+    }
+
+    /** {@code inv_freq} [rotary_dim / 2] in float32, as HF: {@code 1 / theta ** (arange(0, rd, 2).float() / rd)}. */
+    public static float[] inverseFrequencies(ModelConfig c) {
+        int rd = c.rotaryDim();
+        float[] invFreq = new float[rd / 2];
+        for (int i = 0; i < rd / 2; i++) {
+            invFreq[i] = (float) (1.0 / Math.pow(c.ropeTheta(), (float) (2 * i) / (float) rd));
+        }
+        return invFreq;
     }
 
     /** Rotates x [B, heads, T, D] at the positions encoded by cos/sin [B, 1, T, rotary_dim]. */

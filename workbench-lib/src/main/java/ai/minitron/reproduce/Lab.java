@@ -22,6 +22,7 @@ import ai.minitron.train.BatchSource;
 import ai.minitron.train.DatasetBatches;
 import ai.minitron.train.TrainConfig;
 import ai.minitron.train.TrainLoop;
+import ai.minitron.train.ValidationLoss;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -215,7 +216,7 @@ public final class Lab implements AutoCloseable {
 
     /** Mean next-token loss on the shared validation rows. */
     public double validationLoss(ModelConfig c, Weights w) {
-        return TrainLoop.validate(c, w, validationBatches(), validationBatchCount(), budget.batchSize());
+        return ValidationLoss.batchMean(c, w, validationBatches(), validationBatchCount(), budget.batchSize());
     }
 
     // ------------------------------------------------------------------ retraining

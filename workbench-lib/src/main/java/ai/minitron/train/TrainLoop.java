@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.training.GradientCollector;
 import ai.minitron.config.ModelConfig;
+import ai.minitron.data.CalibrationSet;
 import ai.minitron.model.DecoderLM;
 import ai.minitron.model.LmLoss;
 import ai.minitron.model.Scalars;
@@ -31,6 +32,15 @@ public final class TrainLoop {
         NDArray loss(Weights w, NDArray inputs, NDArray targets);
     }
 
+    /**
+     * Validates the model at a validation step (every {@code evalEvery} steps and after the last), outside
+     * any gradient recording; returns the validation loss recorded in that step's metrics.
+     */
+    @FunctionalInterface
+    public interface Validator {
+        double validate(long step, long tokens);
+    }
+
     /** Progress callbacks (a progress bar in the CLI, live output in notebooks). */
     public interface Listener {
         void onStep(StepMetrics m);
@@ -48,7 +58,7 @@ public final class TrainLoop {
     private final Weights weights;
     private final TrainConfig tc;
     private final BatchSource train;
-    private final BatchSource val;
+    private final Validator validator;
     private final StepLoss lossFn;
     private final TrainCheckpoint checkpoints;
     private final Listener listener;
@@ -56,16 +66,25 @@ public final class TrainLoop {
 
     public TrainLoop(ModelConfig config, Weights weights, TrainConfig tc, BatchSource train, BatchSource val,
             StepLoss lossFn, Path outDir, Listener listener) {
-        this(config, weights, null, tc, train, val, lossFn, outDir, listener);
+        this(config, weights, null, tc, train, lmValidation(config, weights, val, tc), lossFn, outDir, listener);
+    }
+
+    /**
+     * The pretraining validation: {@link ValidationLoss#batchMean} over the first {@code tc.evalBatches()}
+     * batches of {@code val}; null (no validation) when {@code val} is null.
+     */
+    public static Validator lmValidation(ModelConfig c, Weights w, BatchSource val, TrainConfig tc) {
+        return val == null ? null : (step, tokens) -> ValidationLoss.batchMean(c, w, val, tc.evalBatches(), tc.batchSize());
     }
 
     /**
      * @param auxiliary tensors trained together with the model by the same AdamW and clipping, saved in
      *     the checkpoint (auxiliary.safetensors) and restored on resume, but not part of the model
      *     (e.g. distillation's learned projection); null for none. Their names must differ from the model's.
+     * @param validator the validation at validation steps, or null for none
      */
     public TrainLoop(ModelConfig config, Weights weights, Weights auxiliary, TrainConfig tc, BatchSource train,
-            BatchSource val, StepLoss lossFn, Path outDir, Listener listener) {
+            Validator validator, StepLoss lossFn, Path outDir, Listener listener) {
         if (train.seqLen() != tc.seqLen()) {
             throw new IllegalArgumentException("data rows hold " + train.seqLen() + " tokens but seq-len is " + tc.seqLen());
         }
@@ -77,7 +96,7 @@ public final class TrainLoop {
         this.weights = weights;
         this.tc = tc;
         this.train = train;
-        this.val = val;
+        this.validator = validator;
         this.lossFn = lossFn;
         this.checkpoints = new TrainCheckpoint(outDir);
         this.listener = listener == null ? m -> {} : listener;
@@ -132,8 +151,8 @@ public final class TrainLoop {
                 long done = step + 1;
                 boolean last = done == tc.steps();
                 double valLoss = Double.NaN;
-                if (val != null && ((tc.evalEvery() > 0 && done % tc.evalEvery() == 0) || last)) {
-                    valLoss = validate(config, weights, val, tc.evalBatches(), tc.batchSize());
+                if (validator != null && ((tc.evalEvery() > 0 && done % tc.evalEvery() == 0) || last)) {
+                    valLoss = validator.validate(done, tokens);
                 }
                 StepMetrics sm = new StepMetrics(done, tokens, lr, loss, valLoss, gradNorm, tc.tokensPerStep() / secs);
                 history.add(sm);
@@ -166,28 +185,7 @@ public final class TrainLoop {
 
     /** Rows [B][T+1] -> inputs [B, T] and targets [B, T]. */
     static NDArray[] split(NDManager m, long[][] rows) {
-        int b = rows.length;
-        int t = rows[0].length - 1;
-        long[][] in = new long[b][t];
-        long[][] tg = new long[b][t];
-        for (int i = 0; i < b; i++) {
-            System.arraycopy(rows[i], 0, in[i], 0, t);
-            System.arraycopy(rows[i], 1, tg[i], 0, t);
-        }
-        return new NDArray[] {m.create(in), m.create(tg)};
-    }
-
-    /** Mean next-token loss over the first {@code batches} validation batches (no gradients). */
-    public static double validate(ModelConfig c, Weights w, BatchSource val, int batches, int batchSize) {
-        double sum = 0;
-        int n = Math.max(1, batches);
-        for (int i = 0; i < n; i++) {
-            try (NDScope scope = new NDScope()) {
-                scope.suppressNotUsedWarning();
-                NDArray[] io = split(w.manager(), val.batch(i, batchSize));
-                sum += LmLoss.mean(DecoderLM.forward(c, w, io[0]), io[1], null).toType(DataType.FLOAT64, false).getDouble();
-            }
-        }
-        return sum / n;
+        CalibrationSet.Batch b = ValidationLoss.unpadded(rows);
+        return new NDArray[] {b.inputs(m), b.targets(m)};
     }
 }

@@ -280,11 +280,11 @@ class DistillerTest {
             float[] original = t.get("model.layers.0.mlp.up_proj.weight").toFloatArray();
             BatchSource train = data(3);
             TrainConfig tc = new TrainConfig(20, 4, 16, 1, 3e-3, 3e-4, 2, 0.0, 0.9, 0.95, 1e-8, 1.0, 0, 2, 0, 7);
-            double before = ai.minitron.train.TrainLoop.validate(TEACHER, t, train, 4, 4);
+            double before = ai.minitron.train.ValidationLoss.batchMean(TEACHER, t, train, 4, 4);
             TeacherCorrection.Result r = TeacherCorrection.run(TEACHER, t, null, 15L * 4 * 16, tc, train, train,
                     tmp.resolve("run"), m, null);
             assertEquals(15L * 4 * 16, r.tokens());
-            double after = ai.minitron.train.TrainLoop.validate(TEACHER, r.weights(), train, 4, 4);
+            double after = ai.minitron.train.ValidationLoss.batchMean(TEACHER, r.weights(), train, 4, 4);
             assertTrue(after < before - 0.1, "the corrected teacher fits the distillation data better: " + before
                     + " -> " + after);
             assertTrue(java.util.Arrays.equals(original, t.get("model.layers.0.mlp.up_proj.weight").toFloatArray()),
@@ -338,6 +338,46 @@ class DistillerTest {
             assertEquals(0, d.validate(s, data(1), 2, 4, 0, 0).klToTeacher(), 1e-6);
             Weights other = Weights.random(TEACHER, m, 2, DataType.FLOAT32);
             assertTrue(d.validate(other, data(1), 2, 4, 0, 0).klToTeacher() > 1e-4);
+        }
+    }
+
+    @Test
+    void validatesTheStudentOncePerValidationStepAndReturnsWhatItLogs() {
+        TrainConfig tc = new TrainConfig(4, 4, 16, 1, 3e-3, 3e-4, 1, 0.0, 0.9, 0.95, 1e-8, 1.0, 2, 2, 2, 7);
+        java.util.concurrent.atomic.AtomicInteger reads = new java.util.concurrent.atomic.AtomicInteger();
+        BatchSource rows = data(3);
+        BatchSource val = new BatchSource() { // counts the validation batches read
+            @Override
+            public long[][] batch(long index, int batchSize) {
+                reads.incrementAndGet();
+                return rows.batch(index, batchSize);
+            }
+
+            @Override
+            public int seqLen() {
+                return rows.seqLen();
+            }
+
+            @Override
+            public long size() {
+                return rows.size();
+            }
+        };
+        Path out = tmp.resolve("once");
+        try (NDManager m = NDManager.newBaseManager()) {
+            Weights t = teacher(m);
+            Pruner.Pruned s = shallowStudent(t);
+            Distiller d = new Distiller(TEACHER, t, s.config(), Distiller.Options.forwardKl());
+            List<Distiller.Validation> log = d.run(s.weights(), tc, data(2), val, out, null);
+            assertEquals(2, log.size(), "validations at steps 2 and 4");
+            assertEquals(2 * 2, reads.get(), "each validation step reads its 2 batches once");
+            assertEquals(log, Distiller.read(ArrowIo.read(out.resolve("distill_metrics.arrow"))));
+            var valLoss = ArrowIo.read(out.resolve("metrics.arrow")).doubleColumn("val_loss");
+            assertEquals(log.get(0).valLoss(), valLoss.getDouble(1), "the loop's metrics hold the same validation loss");
+            assertEquals(log.get(1).valLoss(), valLoss.getDouble(3));
+            // a finished run opened again returns its whole log without validating again
+            assertEquals(log, d.run(s.weights(), tc, data(2), val, out, null));
+            assertEquals(2 * 2, reads.get());
         }
     }
 }

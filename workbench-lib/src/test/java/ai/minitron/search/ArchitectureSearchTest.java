@@ -17,7 +17,7 @@ import ai.minitron.prune.Pruner;
 import ai.minitron.prune.UnitScores;
 import ai.minitron.stats.ArrowIo;
 import ai.minitron.train.BatchSource;
-import ai.minitron.train.TrainLoop;
+import ai.minitron.train.ValidationLoss;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -159,7 +159,7 @@ class ArchitectureSearchTest {
             // The best candidate's score, recomputed independently with the trainer's validation.
             Candidate best = r.best();
             Pruner.Pruned p = Pruner.apply(C, w, Pruner.select(C, best.plan(ai.minitron.prune.PrunePlan.Depth.LOWEST), s));
-            double loss = TrainLoop.validate(p.config(), p.weights(), tokens(3, 8), 2, 4);
+            double loss = ValidationLoss.batchMean(p.config(), p.weights(), tokens(3, 8), 2, 4);
             assertEquals(loss, t.doubleColumn("val_loss").getDouble(0), 1e-5);
             p.weights().close();
             // KL ranking orders by the KL column.
