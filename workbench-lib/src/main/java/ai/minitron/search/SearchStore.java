@@ -66,12 +66,8 @@ final class SearchStore {
 
     /** The candidates scored by an earlier run of this search (empty without one). */
     Map<String, double[]> scoredCandidates() {
-        Path f = file(ArchitectureSearch.CANDIDATES_FILE);
-        if (f == null || !Files.isRegularFile(f)) {
-            return new LinkedHashMap<>();
-        }
-        checkSettings(f, settings);
-        return SearchTables.scores(ArrowIo.read(f));
+        Table t = earlier(ArchitectureSearch.CANDIDATES_FILE, settings);
+        return t == null ? new LinkedHashMap<>() : SearchTables.scores(t);
     }
 
     /** Rewrites candidates.arrow (atomically). */
@@ -81,12 +77,8 @@ final class SearchStore {
 
     /** The retraining stages reached by an earlier run of this search: candidate id -> stage -> {val_loss, kl}. */
     Map<String, Map<Integer, double[]>> retrainingLog() {
-        Path f = file(ArchitectureSearch.RETRAIN_FILE);
-        if (f == null || !Files.isRegularFile(f)) {
-            return new LinkedHashMap<>();
-        }
-        checkSettings(f, retrainSettings);
-        return SearchTables.log(ArrowIo.read(f));
+        Table t = earlier(ArchitectureSearch.RETRAIN_FILE, retrainSettings);
+        return t == null ? new LinkedHashMap<>() : SearchTables.log(t);
     }
 
     /** Rewrites retrain.arrow (atomically). */
@@ -94,8 +86,14 @@ final class SearchStore {
         write(t, ArchitectureSearch.RETRAIN_FILE, retrainSettings);
     }
 
-    private Path file(String name) {
-        return dir == null ? null : dir.resolve(name);
+    /** Table {@code name} as an earlier run wrote it (null if there is none); refused if its settings differ. */
+    private Table earlier(String name, String hash) {
+        Path f = dir == null ? null : dir.resolve(name);
+        if (f == null || !Files.isRegularFile(f)) {
+            return null;
+        }
+        checkSettings(f, hash);
+        return ArrowIo.read(f);
     }
 
     private void write(Table t, String name, String hash) {
