@@ -50,10 +50,12 @@ final class BenchCommand implements Callable<Integer> {
     /** The benchmark model: ~19.7M parameters, GQA, SwiGLU, untied. */
     static ModelConfig benchConfig(boolean small) {
         return small
-                ? new ModelConfig(Architecture.LLAMA, 512, 64, 128, 2, 4, 2, 16, 1024, 10000.0, 1.0, 1e-5, "silu",
-                        false, false, false, "float32", null)
-                : new ModelConfig(Architecture.LLAMA, 8192, 384, 1024, 8, 6, 2, 64, 1024, 10000.0, 1.0, 1e-5, "silu",
-                        false, false, false, "float32", null);
+                ? ModelConfig.builder(Architecture.LLAMA).vocabSize(512).hiddenSize(64).intermediateSize(128)
+                        .numHiddenLayers(2).numAttentionHeads(4).numKeyValueHeads(2).headDim(16)
+                        .maxPositionEmbeddings(1024).normEps(1e-5).build()
+                : ModelConfig.builder(Architecture.LLAMA).vocabSize(8192).hiddenSize(384).intermediateSize(1024)
+                        .numHiddenLayers(8).numAttentionHeads(6).numKeyValueHeads(2).headDim(64)
+                        .maxPositionEmbeddings(1024).normEps(1e-5).build();
     }
 
     /** Forward FLOPs per step: 2 * (matmul weights) per token, plus QK^T and PV (causal, full matrix). */

@@ -131,8 +131,9 @@ final class DistillCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         int steps = (int) Math.max(1, tokens / ((long) batchSize * seqLen));
-        TrainConfig tc = new TrainConfig(steps, batchSize, seqLen, 1, lr, minLr, Math.min(warmup, steps), 0.0, 0.9, 0.95,
-                1e-8, 1.0, evalEvery, evalBatches, checkpointEvery, seed);
+        TrainConfig tc = TrainConfig.builder().steps(steps).batchSize(batchSize).seqLen(seqLen).lr(lr).minLr(minLr)
+                .warmupSteps(Math.min(warmup, steps)).evalEvery(evalEvery).evalBatches(evalBatches)
+                .checkpointEvery(checkpointEvery).seed(seed).build();
         Path valFile = val != null ? val : data.toAbsolutePath().getParent().resolve("validation.txt");
         if (teacherCache != null && teacherCorrectionTokens > 0) {
             throw new IllegalArgumentException("--teacher-cache and --teacher-correction-tokens together: build the cache"

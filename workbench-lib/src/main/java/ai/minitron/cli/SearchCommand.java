@@ -15,6 +15,8 @@ import ai.minitron.prune.PruningRecord;
 import ai.minitron.prune.UnitScores;
 import ai.minitron.search.ArchitectureSearch;
 import ai.minitron.search.Candidate;
+import ai.minitron.search.RankBy;
+import ai.minitron.search.SearchListener;
 import ai.minitron.search.SearchResult;
 import ai.minitron.search.SearchSpace;
 import ai.minitron.tokenize.Tokenizer;
@@ -128,9 +130,9 @@ final class SearchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        ArchitectureSearch.Metric metric = switch (rankBy.toLowerCase(Locale.ROOT)) {
-            case "loss", "val_loss" -> ArchitectureSearch.Metric.VAL_LOSS;
-            case "kl" -> ArchitectureSearch.Metric.KL;
+        RankBy rankedBy = switch (rankBy.toLowerCase(Locale.ROOT)) {
+            case "loss", "val_loss" -> RankBy.VAL_LOSS;
+            case "kl" -> RankBy.KL;
             default -> throw new IllegalArgumentException("--rank-by " + rankBy + ": valid choices are loss, kl");
         };
         try (NDManager m = NDManager.newBaseManager(); LanguageModel parent = LanguageModel.load(model, m)) {
@@ -139,7 +141,7 @@ final class SearchCommand implements Callable<Integer> {
             long budget = ParamBudget.parse(params, parentParams, "--params");
             SearchSpace space = space(pc);
             ArchitectureSearch search = ArchitectureSearch.of(pc, parent.weights()).space(space).budget(budget, tolerance)
-                    .metric(metric).depth(depth).headResidual(headResidual).learningRate(lr).seed(seed).out(out);
+                    .rankBy(rankedBy).depth(depth).headResidual(headResidual).learningRate(lr).seed(seed).out(out);
             List<Candidate> cands = search.candidates();
             System.err.printf("search space: %s%n%,d candidates within %,d ± %.1f%% parameters (parent %,d)%n",
                     space.describe(), cands.size(), budget, 100 * tolerance, parentParams);
@@ -180,7 +182,7 @@ final class SearchCommand implements Callable<Integer> {
             long t0 = System.nanoTime();
             try (ProgressBar pb = new ProgressBarBuilder().setTaskName("search").setInitialMax(cands.size())
                     .setStyle(ProgressBarStyle.ASCII).continuousUpdate().build()) {
-                search.progress(new ArchitectureSearch.Progress() {
+                search.listener(new SearchListener() {
                     @Override
                     public void onCandidate(int index, int total, Candidate c, boolean resumed) {
                         pb.stepTo(index + 1);

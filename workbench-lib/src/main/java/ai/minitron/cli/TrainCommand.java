@@ -58,9 +58,7 @@ final class TrainCommand implements Callable<Integer> {
         }
         ModelConfig config = ModelConfig.fromJson(run.getAsJsonObject("model"), configFile + " (model)");
         TrainConfig tc = new Gson().fromJson(run.get("training"), TrainConfig.class);
-        tc = new TrainConfig(tc.steps(), tc.batchSize(), tc.seqLen(), tc.gradAccum(), tc.lr(), tc.minLr(), tc.warmupSteps(),
-                tc.weightDecay(), tc.beta1(), tc.beta2(), tc.eps(), tc.clipNorm(), tc.evalEvery(), tc.evalBatches(),
-                tc.checkpointEvery(), tc.seed()); // validates
+        tc = tc.toBuilder().build(); // validates
         Path tokPath = configFile.toAbsolutePath().getParent().resolve(run.get("tokenizer").getAsString()).normalize();
         if (!Files.exists(tokPath)) {
             tokPath = Path.of(run.get("tokenizer").getAsString());

@@ -122,18 +122,156 @@ public record ModelConfig(
         return architecture != Architecture.QWEN2 && attentionBias;
     }
 
-    // ---- withers used by pruning ----
+    // ---- named construction ----
+
+    /**
+     * A builder with Hugging Face's defaults for {@code a} (the ones {@link #fromJson} applies to a missing
+     * key); the shape (vocabulary, hidden, MLP, layers, heads, KV heads, head_dim) has no default.
+     */
+    public static Builder builder(Architecture a) {
+        return new Builder(a);
+    }
+
+    /** A builder holding this configuration, to change some fields. */
+    public Builder toBuilder() {
+        return new Builder(architecture).vocabSize(vocabSize).hiddenSize(hiddenSize)
+                .intermediateSize(intermediateSize).numHiddenLayers(numHiddenLayers)
+                .numAttentionHeads(numAttentionHeads).numKeyValueHeads(numKeyValueHeads).headDim(headDim)
+                .maxPositionEmbeddings(maxPositionEmbeddings).ropeTheta(ropeTheta)
+                .partialRotaryFactor(partialRotaryFactor).normEps(normEps).hiddenAct(hiddenAct)
+                .tieWordEmbeddings(tieWordEmbeddings).attentionBias(attentionBias).mlpBias(mlpBias)
+                .torchDtype(torchDtype).extras(extras);
+    }
 
     public ModelConfig withShape(int hidden, int intermediate, int layers, int heads, int kvHeads) {
-        return new ModelConfig(architecture, vocabSize, hidden, intermediate, layers, heads, kvHeads, headDim,
-                maxPositionEmbeddings, ropeTheta, partialRotaryFactor, normEps, hiddenAct, tieWordEmbeddings,
-                attentionBias, mlpBias, torchDtype, extras);
+        return toBuilder().hiddenSize(hidden).intermediateSize(intermediate).numHiddenLayers(layers)
+                .numAttentionHeads(heads).numKeyValueHeads(kvHeads).build();
     }
 
     public ModelConfig withTorchDtype(String dtype) {
-        return new ModelConfig(architecture, vocabSize, hiddenSize, intermediateSize, numHiddenLayers,
-                numAttentionHeads, numKeyValueHeads, headDim, maxPositionEmbeddings, ropeTheta, partialRotaryFactor,
-                normEps, hiddenAct, tieWordEmbeddings, attentionBias, mlpBias, dtype, extras);
+        return toBuilder().torchDtype(dtype).build();
+    }
+
+    /** Names each field of a {@link ModelConfig}; {@link #build} validates as the record does. */
+    public static final class Builder {
+        private final Architecture architecture;
+        private int vocabSize;
+        private int hiddenSize;
+        private int intermediateSize;
+        private int numHiddenLayers;
+        private int numAttentionHeads;
+        private int numKeyValueHeads;
+        private int headDim;
+        private int maxPositionEmbeddings = 2048;
+        private double ropeTheta = 10000.0;
+        private double partialRotaryFactor;
+        private double normEps;
+        private String hiddenAct;
+        private boolean tieWordEmbeddings;
+        private boolean attentionBias;
+        private boolean mlpBias;
+        private String torchDtype = "float32";
+        private JsonObject extras;
+
+        private Builder(Architecture a) {
+            boolean nemotron = a == Architecture.NEMOTRON;
+            this.architecture = a;
+            this.partialRotaryFactor = nemotron ? 0.5 : 1.0;
+            this.normEps = nemotron ? 1e-5 : 1e-6;
+            this.hiddenAct = nemotron ? "relu2" : "silu";
+        }
+
+        public Builder vocabSize(int v) {
+            this.vocabSize = v;
+            return this;
+        }
+
+        public Builder hiddenSize(int v) {
+            this.hiddenSize = v;
+            return this;
+        }
+
+        public Builder intermediateSize(int v) {
+            this.intermediateSize = v;
+            return this;
+        }
+
+        public Builder numHiddenLayers(int v) {
+            this.numHiddenLayers = v;
+            return this;
+        }
+
+        public Builder numAttentionHeads(int v) {
+            this.numAttentionHeads = v;
+            return this;
+        }
+
+        public Builder numKeyValueHeads(int v) {
+            this.numKeyValueHeads = v;
+            return this;
+        }
+
+        public Builder headDim(int v) {
+            this.headDim = v;
+            return this;
+        }
+
+        public Builder maxPositionEmbeddings(int v) {
+            this.maxPositionEmbeddings = v;
+            return this;
+        }
+
+        public Builder ropeTheta(double v) {
+            this.ropeTheta = v;
+            return this;
+        }
+
+        public Builder partialRotaryFactor(double v) {
+            this.partialRotaryFactor = v;
+            return this;
+        }
+
+        public Builder normEps(double v) {
+            this.normEps = v;
+            return this;
+        }
+
+        public Builder hiddenAct(String v) {
+            this.hiddenAct = v;
+            return this;
+        }
+
+        public Builder tieWordEmbeddings(boolean v) {
+            this.tieWordEmbeddings = v;
+            return this;
+        }
+
+        public Builder attentionBias(boolean v) {
+            this.attentionBias = v;
+            return this;
+        }
+
+        public Builder mlpBias(boolean v) {
+            this.mlpBias = v;
+            return this;
+        }
+
+        public Builder torchDtype(String v) {
+            this.torchDtype = v;
+            return this;
+        }
+
+        /** config.json keys this record does not model, written back unchanged (copied). */
+        public Builder extras(JsonObject v) {
+            this.extras = v;
+            return this;
+        }
+
+        public ModelConfig build() {
+            return new ModelConfig(architecture, vocabSize, hiddenSize, intermediateSize, numHiddenLayers,
+                    numAttentionHeads, numKeyValueHeads, headDim, maxPositionEmbeddings, ropeTheta, partialRotaryFactor,
+                    normEps, hiddenAct, tieWordEmbeddings, attentionBias, mlpBias, torchDtype, extras);
+        }
     }
 
     // ---- config.json I/O ----
@@ -188,8 +326,9 @@ public record ModelConfig(
                     + " is not supported yet (only plain RoPE with rope_theta)");
         }
         boolean nemotron = arch == Architecture.NEMOTRON;
-        double eps = nemotron ? optDouble(o, "norm_eps", 1e-5, where) : optDouble(o, "rms_norm_eps", 1e-6, where);
-        String act = optString(o, "hidden_act", nemotron ? "relu2" : "silu");
+        Builder b = builder(arch);
+        double eps = optDouble(o, nemotron ? "norm_eps" : "rms_norm_eps", b.normEps, where);
+        String act = optString(o, "hidden_act", b.hiddenAct);
         if (nemotron && !act.equals("relu2")) {
             throw new ConfigException(where + ": NemotronForCausalLM with hidden_act '" + act
                     + "' is not supported (expected relu2)");
@@ -200,7 +339,7 @@ public record ModelConfig(
         }
         String dtype = o.has("torch_dtype") && !o.get("torch_dtype").isJsonNull()
                 ? o.get("torch_dtype").getAsString()
-                : optString(o, "dtype", "float32");
+                : optString(o, "dtype", b.torchDtype);
         JsonObject extras = new JsonObject();
         for (var e : o.entrySet()) {
             if (!OWNED.contains(e.getKey())) {
@@ -208,17 +347,18 @@ public record ModelConfig(
             }
         }
         try {
-            return new ModelConfig(arch,
-                    reqInt(o, "vocab_size", where), hidden, reqInt(o, "intermediate_size", where),
-                    reqInt(o, "num_hidden_layers", where), heads, kvHeads, headDim,
-                    optInt(o, "max_position_embeddings", 2048, where),
-                    optDouble(o, "rope_theta", 10000.0, where),
-                    optDouble(o, "partial_rotary_factor", nemotron ? 0.5 : 1.0, where),
-                    eps, act,
-                    optBool(o, "tie_word_embeddings", false),
-                    optBool(o, "attention_bias", false),
-                    optBool(o, "mlp_bias", false),
-                    dtype, extras);
+            return b.vocabSize(reqInt(o, "vocab_size", where)).hiddenSize(hidden)
+                    .intermediateSize(reqInt(o, "intermediate_size", where))
+                    .numHiddenLayers(reqInt(o, "num_hidden_layers", where))
+                    .numAttentionHeads(heads).numKeyValueHeads(kvHeads).headDim(headDim)
+                    .maxPositionEmbeddings(optInt(o, "max_position_embeddings", b.maxPositionEmbeddings, where))
+                    .ropeTheta(optDouble(o, "rope_theta", b.ropeTheta, where))
+                    .partialRotaryFactor(optDouble(o, "partial_rotary_factor", b.partialRotaryFactor, where))
+                    .normEps(eps).hiddenAct(act)
+                    .tieWordEmbeddings(optBool(o, "tie_word_embeddings", false))
+                    .attentionBias(optBool(o, "attention_bias", false))
+                    .mlpBias(optBool(o, "mlp_bias", false))
+                    .torchDtype(dtype).extras(extras).build();
         } catch (ConfigException e) {
             throw new ConfigException(e.getMessage().replaceFirst("^config", where), e);
         }

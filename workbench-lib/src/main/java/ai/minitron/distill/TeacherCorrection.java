@@ -60,9 +60,7 @@ public final class TeacherCorrection {
         for (var e : teacher.asMap().entrySet()) {
             copy.put(e.getKey(), e.getValue().duplicate());
         }
-        TrainConfig ctc = new TrainConfig(steps, tc.batchSize(), tc.seqLen(), tc.gradAccum(), tc.lr(), tc.minLr(),
-                Math.min(tc.warmupSteps(), steps), tc.weightDecay(), tc.beta1(), tc.beta2(), tc.eps(), tc.clipNorm(),
-                tc.evalEvery(), tc.evalBatches(), tc.checkpointEvery(), tc.seed());
+        TrainConfig ctc = tc.toBuilder().steps(steps).warmupSteps(Math.min(tc.warmupSteps(), steps)).build();
         new TrainLoop(config, copy, ctc, train, val, TrainLoop.languageModelling(config), out.resolve(WORK), progress).run();
         Path tmp = out.resolve(CORRECTED + ".tmp");
         try {

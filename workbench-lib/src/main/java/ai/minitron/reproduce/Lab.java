@@ -224,8 +224,9 @@ public final class Lab implements AutoCloseable {
     private TrainConfig trainConfig(long tokens, double lr, int stages) {
         int steps = budget.steps(tokens);
         int evalEvery = stages <= 1 ? 0 : Math.max(1, steps / stages);
-        return new TrainConfig(steps, budget.batchSize(), budget.seqLen(), 1, lr, lr / 10, Math.min(10, steps / 10),
-                0.0, 0.9, 0.95, 1e-8, 1.0, evalEvery, validationBatchCount(), 0, seed);
+        return TrainConfig.builder().steps(steps).batchSize(budget.batchSize()).seqLen(budget.seqLen()).lr(lr)
+                .minLr(lr / 10).warmupSteps(Math.min(10, steps / 10)).evalEvery(evalEvery)
+                .evalBatches(validationBatchCount()).seed(seed).build();
     }
 
     /**

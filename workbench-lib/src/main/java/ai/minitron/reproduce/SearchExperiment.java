@@ -7,6 +7,7 @@ import ai.minitron.importance.RankAgreement;
 import ai.minitron.prune.UnitScores;
 import ai.minitron.search.ArchitectureSearch;
 import ai.minitron.search.Candidate;
+import ai.minitron.search.SearchListener;
 import ai.minitron.search.SearchResult;
 import ai.minitron.search.SearchSpace;
 import java.util.ArrayList;
@@ -69,7 +70,7 @@ public final class SearchExperiment implements Experiment {
                         lab.trainBatches())
                 .learningRate(b.lr()).distillation(StandardRuns.forwardKl()).seed(lab.seed())
                 .out(lab.out().resolve("runs").resolve("search"))
-                .progress(new ArchitectureSearch.Progress() {
+                .listener(new SearchListener() {
                     @Override
                     public void onCandidate(int index, int total, Candidate c, boolean resumed) {
                         bar.update("search: zero-shot", index + 1, total);

@@ -60,8 +60,9 @@ class CliTest {
 
     @Test
     void evalStatesTheProtocolAndBeatsNothingWhenUntrained() throws Exception {
-        ModelConfig c = new ModelConfig(Architecture.LLAMA, 8192, 16, 32, 1, 2, 1, 8, 128, 10000.0, 1.0, 1e-5, "silu",
-                true, false, false, "float32", null);
+        ModelConfig c = ModelConfig.builder(Architecture.LLAMA).vocabSize(8192).hiddenSize(16).intermediateSize(32)
+                .numHiddenLayers(1).numAttentionHeads(2).numKeyValueHeads(1).headDim(8).maxPositionEmbeddings(128)
+                .normEps(1e-5).tieWordEmbeddings(true).build();
         Path dir = tmp.resolve("random");
         try (NDManager m = NDManager.newBaseManager()) {
             new LanguageModel(c, Weights.random(c, m, 1, DataType.FLOAT32), TOKENIZER, TensorDType.F32)

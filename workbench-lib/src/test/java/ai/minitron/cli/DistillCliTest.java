@@ -31,10 +31,12 @@ class DistillCliTest {
 
     @BeforeEach
     void models() throws Exception {
-        ModelConfig tc = new ModelConfig(Architecture.LLAMA, 8192, 32, 64, 2, 4, 2, 8, 64, 10000.0, 1.0, 1e-5, "silu",
-                true, false, false, "float32", null);
-        ModelConfig sc = new ModelConfig(Architecture.LLAMA, 8192, 16, 32, 1, 4, 2, 8, 64, 10000.0, 1.0, 1e-5, "silu",
-                true, false, false, "float32", null);
+        ModelConfig tc = ModelConfig.builder(Architecture.LLAMA).vocabSize(8192).hiddenSize(32).intermediateSize(64)
+                .numHiddenLayers(2).numAttentionHeads(4).numKeyValueHeads(2).headDim(8).maxPositionEmbeddings(64)
+                .normEps(1e-5).tieWordEmbeddings(true).build();
+        ModelConfig sc = ModelConfig.builder(Architecture.LLAMA).vocabSize(8192).hiddenSize(16).intermediateSize(32)
+                .numHiddenLayers(1).numAttentionHeads(4).numKeyValueHeads(2).headDim(8).maxPositionEmbeddings(64)
+                .normEps(1e-5).tieWordEmbeddings(true).build();
         teacher = tmp.resolve("teacher");
         student = tmp.resolve("student");
         try (NDManager m = NDManager.newBaseManager()) {

@@ -22,8 +22,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** importance -> prune through the command line: ranked by the table, recorded, reloadable; wrong model refused. */
 class PruneCommandTest {
-    static final ModelConfig C = new ModelConfig(Architecture.LLAMA, 8192, 16, 24, 3, 4, 2, 8, 64, 10000.0, 1.0,
-            1e-5, "silu", true, false, false, "float32", null);
+    static final ModelConfig C = ModelConfig.builder(Architecture.LLAMA).vocabSize(8192).hiddenSize(16)
+            .intermediateSize(24).numHiddenLayers(3).numAttentionHeads(4).numKeyValueHeads(2).headDim(8)
+            .maxPositionEmbeddings(64).normEps(1e-5).tieWordEmbeddings(true).build();
 
     @TempDir
     Path tmp;

@@ -25,8 +25,9 @@ import org.junit.jupiter.api.io.TempDir;
 import tech.tablesaw.api.Table;
 
 class DistillerTest {
-    static final ModelConfig TEACHER = new ModelConfig(Architecture.LLAMA, 40, 32, 64, 3, 4, 2, 8, 64, 10000.0, 1.0,
-            1e-5, "silu", true, false, false, "float32", null);
+    static final ModelConfig TEACHER = ModelConfig.builder(Architecture.LLAMA).vocabSize(40).hiddenSize(32)
+            .intermediateSize(64).numHiddenLayers(3).numAttentionHeads(4).numKeyValueHeads(2).headDim(8)
+            .maxPositionEmbeddings(64).normEps(1e-5).tieWordEmbeddings(true).build();
 
     @TempDir
     Path tmp;
@@ -74,7 +75,8 @@ class DistillerTest {
             Distiller d = new Distiller(TEACHER, t, s.config(), Distiller.Options.forwardKl());
             BatchSource train = data(3);
             double before = d.validate(s.weights(), train, 2, 4, 0, 0).klToTeacher();
-            TrainConfig tc = new TrainConfig(30, 4, 16, 1, 3e-3, 3e-4, 3, 0.0, 0.9, 0.95, 1e-8, 1.0, 10, 2, 0, 7);
+            TrainConfig tc = TrainConfig.builder().steps(30).batchSize(4).seqLen(16).lr(3e-3).minLr(3e-4).warmupSteps(3)
+                    .evalEvery(10).evalBatches(2).seed(7).build();
             List<Distiller.Validation> log = d.run(s.weights(), tc, train, train, tmp.resolve("kd"), null);
             double after = log.get(log.size() - 1).klToTeacher();
             assertTrue(after < 0.7 * before, "KL to teacher should fall: " + before + " -> " + after);
@@ -144,7 +146,8 @@ class DistillerTest {
             Distiller.Validation teacherSelf = new Distiller(TEACHER, t, TEACHER, Distiller.Options.forwardKl())
                     .validate(t, val, 4, 16, 0, 0);
             Distiller.Validation before = d.validate(s.weights(), val, 4, 16, 0, 0);
-            TrainConfig tc = new TrainConfig(300, 8, 16, 1, 3e-3, 3e-4, 10, 0.0, 0.9, 0.95, 1e-8, 1.0, 100, 4, 0, 7);
+            TrainConfig tc = TrainConfig.builder().steps(300).batchSize(8).seqLen(16).lr(3e-3).minLr(3e-4)
+                    .warmupSteps(10).evalEvery(100).evalBatches(4).seed(7).build();
             List<Distiller.Validation> log = d.run(s.weights(), tc, train, val, tmp.resolve("kd300"), null);
             assertEquals(3, log.size(), "validated at steps 100, 200, 300");
             Distiller.Validation after = log.get(log.size() - 1);
@@ -191,7 +194,8 @@ class DistillerTest {
         var is = new IntermediateLoss.Config(IntermediateLoss.Kind.COSINE, IntermediateLoss.defaultMap(3, 2), true, 0,
                 true);
         Distiller.Options o = Distiller.Options.forwardKl().withIntermediate(is);
-        TrainConfig tc = new TrainConfig(8, 4, 16, 1, 3e-3, 3e-4, 2, 0.0, 0.9, 0.95, 1e-8, 1.0, 4, 1, 4, 7);
+        TrainConfig tc = TrainConfig.builder().steps(8).batchSize(4).seqLen(16).lr(3e-3).minLr(3e-4).warmupSteps(2)
+                .evalEvery(4).checkpointEvery(4).seed(7).build();
         List<Distiller.Validation> straight;
         float[] straightProjection;
         float[] straightStudent;
@@ -279,7 +283,8 @@ class DistillerTest {
             Weights t = teacher(m);
             float[] original = t.get("model.layers.0.mlp.up_proj.weight").toFloatArray();
             BatchSource train = data(3);
-            TrainConfig tc = new TrainConfig(20, 4, 16, 1, 3e-3, 3e-4, 2, 0.0, 0.9, 0.95, 1e-8, 1.0, 0, 2, 0, 7);
+            TrainConfig tc = TrainConfig.builder().steps(20).batchSize(4).seqLen(16).lr(3e-3).minLr(3e-4).warmupSteps(2)
+                    .evalBatches(2).seed(7).build();
             double before = ai.minitron.train.ValidationLoss.batchMean(TEACHER, t, train, 4, 4);
             TeacherCorrection.Result r = TeacherCorrection.run(TEACHER, t, null, 15L * 4 * 16, tc, train, train,
                     tmp.resolve("run"), m, null);
@@ -308,8 +313,7 @@ class DistillerTest {
 
     @Test
     void differentVocabulariesAreRefusedUnlessAligned() {
-        ModelConfig other = new ModelConfig(Architecture.LLAMA, 48, 32, 64, 3, 4, 2, 8, 64, 10000.0, 1.0, 1e-5, "silu",
-                true, false, false, "float32", null);
+        ModelConfig other = TEACHER.toBuilder().vocabSize(48).build();
         try (NDManager m = NDManager.newBaseManager()) {
             Weights t = Weights.random(TEACHER, m, 1, DataType.FLOAT32);
             var e = assertThrows(IllegalArgumentException.class,
@@ -325,8 +329,7 @@ class DistillerTest {
     @Test
     void alignedVocabulariesCompareTheSharedPrefix() {
         // A teacher with 8 padding tokens past the student's 40: the student is the teacher's prefix.
-        ModelConfig padded = new ModelConfig(Architecture.LLAMA, 48, 32, 64, 3, 4, 2, 8, 64, 10000.0, 1.0, 1e-5, "silu",
-                true, false, false, "float32", null);
+        ModelConfig padded = TEACHER.toBuilder().vocabSize(48).build();
         try (NDManager m = NDManager.newBaseManager()) {
             Weights t = Weights.random(padded, m, 1, DataType.FLOAT32);
             Weights s = Weights.random(TEACHER, m, 1, DataType.FLOAT32);

@@ -20,10 +20,12 @@ import org.junit.jupiter.api.Test;
 
 /** The intermediate-state loss: hand-computed values, finite-difference gradients, invariants, dynamic α. */
 class IntermediateLossTest {
-    static final ModelConfig TEACHER = new ModelConfig(Architecture.LLAMA, 40, 24, 48, 3, 4, 2, 8, 64, 10000.0, 1.0,
-            1e-5, "silu", true, false, false, "float32", null);
-    static final ModelConfig STUDENT = new ModelConfig(Architecture.LLAMA, 40, 16, 32, 2, 4, 2, 8, 64, 10000.0, 1.0,
-            1e-5, "silu", true, false, false, "float32", null);
+    static final ModelConfig TEACHER = ModelConfig.builder(Architecture.LLAMA).vocabSize(40).hiddenSize(24)
+            .intermediateSize(48).numHiddenLayers(3).numAttentionHeads(4).numKeyValueHeads(2).headDim(8)
+            .maxPositionEmbeddings(64).normEps(1e-5).tieWordEmbeddings(true).build();
+    static final ModelConfig STUDENT = ModelConfig.builder(Architecture.LLAMA).vocabSize(40).hiddenSize(16)
+            .intermediateSize(32).numHiddenLayers(2).numAttentionHeads(4).numKeyValueHeads(2).headDim(8)
+            .maxPositionEmbeddings(64).normEps(1e-5).tieWordEmbeddings(true).build();
 
     @Test
     void cosineAndMseMatchHandComputedValues() {

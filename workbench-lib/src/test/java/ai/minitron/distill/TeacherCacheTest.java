@@ -120,7 +120,8 @@ class TeacherCacheTest {
             TeacherCache cache = build(t, data, 40, 1.0, tmp.resolve("cache"));
             // No live teacher weights at all: training can only use the cache.
             Distiller d = new Distiller(C, null, C, Distiller.Options.forwardKl()).withCache(cache);
-            TrainConfig tc = new TrainConfig(6, 4, 16, 1, 3e-3, 3e-4, 1, 0.0, 0.9, 0.95, 1e-8, 1.0, 3, 1, 0, 7);
+            TrainConfig tc = TrainConfig.builder().steps(6).batchSize(4).seqLen(16).lr(3e-3).minLr(3e-4).warmupSteps(1)
+                    .evalEvery(3).seed(7).build();
             List<Distiller.Validation> log = d.run(s, tc, data, data, tmp.resolve("run"), null);
             Table tbl = ArrowIo.read(tmp.resolve("run/distill_metrics.arrow"));
             assertEquals(2, tbl.rowCount());
@@ -144,7 +145,8 @@ class TeacherCacheTest {
             NDArray[] other = inputsOf(m, DistillerTest.data(4).batch(0, 2));
             var e = assertThrows(IllegalArgumentException.class, () -> d.terms(s, null, other[0], other[1]));
             assertTrue(e.getMessage().contains("is not in the teacher cache"), e.getMessage());
-            TrainConfig tc8 = new TrainConfig(2, 2, 8, 1, 1e-3, 1e-4, 1, 0, 0.9, 0.95, 1e-8, 1, 0, 1, 0, 1);
+            TrainConfig tc8 = TrainConfig.builder().steps(2).batchSize(2).seqLen(8).lr(1e-3).minLr(1e-4).warmupSteps(1)
+                    .seed(1).build();
             e = assertThrows(IllegalArgumentException.class, () -> d.run(s, tc8, null, null, tmp.resolve("x"), null));
             assertTrue(e.getMessage().contains("seq_len 16") && e.getMessage().contains("--seq-len 8"), e.getMessage());
             e = assertThrows(IllegalArgumentException.class, () -> new Distiller(C, t, C,

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.minitron.TestConfigs;
+import ai.minitron.config.ModelConfig;
 import ai.minitron.cli.CliRun;
 import ai.minitron.io.TensorDType;
 import ai.minitron.model.LanguageModel;
@@ -18,6 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** {@code minitron eval --protocol ...} and {@code minitron eval-tasks} end to end on a random tiny model. */
 class EvalCliTest {
+    static final ModelConfig TINY = TestConfigs.evalLlama();
+
     @TempDir
     static Path tmp;
 
@@ -32,7 +36,7 @@ class EvalCliTest {
     static void setUp() throws Exception {
         model = tmp.resolve("random");
         try (NDManager m = NDManager.newBaseManager()) {
-            new LanguageModel(EvalFixtures.TINY, Weights.random(EvalFixtures.TINY, m, 1, DataType.FLOAT32),
+            new LanguageModel(TINY, Weights.random(TINY, m, 1, DataType.FLOAT32),
                     EvalFixtures.tokenizer(), TensorDType.F32).save(model, TensorDType.F32);
         }
         text = tmp.resolve("text.txt");
@@ -96,7 +100,7 @@ class EvalCliTest {
     void severalModelsSideBySideInOneReport() throws Exception {
         Path other = tmp.resolve("random2");
         try (NDManager m = NDManager.newBaseManager()) {
-            new LanguageModel(EvalFixtures.TINY, Weights.random(EvalFixtures.TINY, m, 2, DataType.FLOAT32),
+            new LanguageModel(TINY, Weights.random(TINY, m, 2, DataType.FLOAT32),
                     EvalFixtures.tokenizer(), TensorDType.F32).save(other, TensorDType.F32);
         }
         Path report = tmp.resolve("report");

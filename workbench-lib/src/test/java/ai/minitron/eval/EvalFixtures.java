@@ -2,7 +2,6 @@ package ai.minitron.eval;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.minitron.config.Architecture;
 import ai.minitron.config.ModelConfig;
 import ai.minitron.model.DecoderLM;
 import ai.minitron.model.LmLoss;
@@ -11,13 +10,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 
-/** Shared pieces of the eval tests: the repo's data, a tiny model over the repo tokenizer's vocabulary, a reference scorer. */
+/**
+ * Shared pieces of the eval tests: the repo's data and a reference scorer (the tiny model over the repo
+ * tokenizer's vocabulary is {@link ai.minitron.TestConfigs#evalLlama}).
+ */
 final class EvalFixtures {
     private EvalFixtures() {}
-
-    /** Llama, vocab 8192 (the repo tokenizer), 2 layers, hidden 16, GQA, context 128: random weights make it cheap. */
-    static final ModelConfig TINY = new ModelConfig(Architecture.LLAMA, 8192, 16, 24, 2, 4, 2, 4, 128, 10000.0, 1.0, 1e-5,
-            "silu", true, false, false, "float32", null);
 
     static Path data() {
         for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.minitron.TestConfigs;
+import ai.minitron.config.ModelConfig;
 import ai.minitron.data.Corpus;
 import ai.minitron.io.TensorDType;
 import ai.minitron.model.LanguageModel;
@@ -16,6 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The notebook facade gives the numbers of the functions it wraps and keeps them as card rows. */
 class EvaluatorTest {
+    static final ModelConfig TINY = TestConfigs.evalLlama();
+
     @TempDir
     Path tmp;
 
@@ -25,7 +29,7 @@ class EvaluatorTest {
         Path task = tmp.resolve("toy_mc.jsonl");
         TaskFile.write(task, List.of(new MultipleChoiceItem("1", "Call me", List.of("Ishmael.", "Ahab."), 0)));
         try (NDManager m = NDManager.newBaseManager(); Tokenizer tok = Tokenizer.load(EvalFixtures.tokenizer());
-                LanguageModel lm = new LanguageModel(EvalFixtures.TINY, Weights.random(EvalFixtures.TINY, m, 2, DataType.FLOAT32),
+                LanguageModel lm = new LanguageModel(TINY, Weights.random(TINY, m, 2, DataType.FLOAT32),
                         null, TensorDType.F32)) {
             Evaluator ev = new Evaluator(lm, tok, m).batchSize(3);
             long[] stream = Evaluator.stream(text, tok);

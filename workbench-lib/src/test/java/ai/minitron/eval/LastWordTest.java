@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.minitron.TestConfigs;
+import ai.minitron.config.ModelConfig;
 import ai.minitron.model.DecoderLM;
 import ai.minitron.model.Weights;
 import ai.minitron.tokenize.Tokenizer;
@@ -17,6 +19,8 @@ import org.junit.jupiter.api.Test;
 
 /** The word-boundary rule, passage selection on hand-made passages, and batched greedy decoding. */
 class LastWordTest {
+    static final ModelConfig TINY = TestConfigs.evalLlama();
+
 
     @Test
     void aWordIsCompleteAtTheFirstNonWordCharacterAfterIt() {
@@ -66,16 +70,16 @@ class LastWordTest {
     @Test
     void batchedGreedyDecodingEqualsAOneRowArgmaxLoop() {
         try (NDManager m = NDManager.newBaseManager(); Tokenizer tok = Tokenizer.load(EvalFixtures.tokenizer())) {
-            Weights w = Weights.random(EvalFixtures.TINY, m, 8, DataType.FLOAT32);
+            Weights w = Weights.random(TINY, m, 8, DataType.FLOAT32);
             List<long[]> contexts = List.of(tok.encode("Call me"), tok.encode("It was a dark and stormy night, and the"),
                     tok.encode("Whale"));
-            List<String> batched = LastWord.greedyGenerate(EvalFixtures.TINY, w, m, tok, contexts, 3);
+            List<String> batched = LastWord.greedyGenerate(TINY, w, m, tok, contexts, 3);
             for (int i = 0; i < contexts.size(); i++) {
                 long[] row = contexts.get(i);
                 List<Long> gen = new ArrayList<>();
                 String text = "";
                 for (int step = 0; step < LastWord.MAX_NEW_TOKENS; step++) {
-                    NDArray logits = DecoderLM.forward(EvalFixtures.TINY, w, m.create(new long[][] {row}));
+                    NDArray logits = DecoderLM.forward(TINY, w, m.create(new long[][] {row}));
                     long next = logits.get(0).get(row.length - 1).argMax().toType(DataType.INT64, false).getLong();
                     row = Arrays.copyOf(row, row.length + 1);
                     row[row.length - 1] = next;
@@ -92,7 +96,7 @@ class LastWordTest {
             }
             List<LastWordItem> items = List.of(new LastWordItem("a", "Call me", "Ishmael"),
                     new LastWordItem("b", "It was a dark and stormy night, and the", "sea"));
-            LastWord.Result r = LastWord.evaluate(EvalFixtures.TINY, w, m, tok, "toy", items, 2, null);
+            LastWord.Result r = LastWord.evaluate(TINY, w, m, tok, "toy", items, 2, null);
             assertEquals(2, r.items().size());
             assertEquals(LastWord.prediction(batched.get(0)), r.items().get(0).prediction());
             double ref = 0;
@@ -101,7 +105,7 @@ class LastWordTest {
                 long[] all = new long[pair[0].length + pair[1].length];
                 System.arraycopy(pair[0], 0, all, 0, pair[0].length);
                 System.arraycopy(pair[1], 0, all, pair[0].length, pair[1].length);
-                ref += EvalFixtures.referenceLogLikelihood(EvalFixtures.TINY, w, m, all, pair[0].length);
+                ref += EvalFixtures.referenceLogLikelihood(TINY, w, m, all, pair[0].length);
             }
             assertEquals(Math.exp(-ref / 2), r.perplexity(), 1e-4 * r.perplexity());
             assertEquals(3, r.records("toy.jsonl").size());

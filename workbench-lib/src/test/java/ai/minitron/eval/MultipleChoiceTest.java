@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.minitron.TestConfigs;
+import ai.minitron.config.ModelConfig;
 import ai.minitron.model.Weights;
 import ai.minitron.tokenize.Tokenizer;
 import java.util.List;
@@ -14,6 +16,8 @@ import org.junit.jupiter.api.Test;
 
 /** acc vs acc_norm, the pair encoding rule, and scores equal to a direct LmLoss reference, batched or not. */
 class MultipleChoiceTest {
+    static final ModelConfig TINY = TestConfigs.evalLlama();
+
 
     static TokenScorer.Score ll(double v) {
         return new TokenScorer.Score(v, 1, false);
@@ -64,9 +68,9 @@ class MultipleChoiceTest {
                 new MultipleChoiceItem("b", "The sea was ", List.of("calm", "a great grey mystery"), 1),
                 new MultipleChoiceItem("c", "", List.of("Moby-Dick", "Ahab"), 1, " "));
         try (NDManager m = NDManager.newBaseManager(); Tokenizer tok = Tokenizer.load(EvalFixtures.tokenizer())) {
-            Weights w = Weights.random(EvalFixtures.TINY, m, 21, DataType.FLOAT32);
-            MultipleChoice.Result one = MultipleChoice.evaluate(EvalFixtures.TINY, w, m, tok, "toy", items, 1, null);
-            MultipleChoice.Result batched = MultipleChoice.evaluate(EvalFixtures.TINY, w, m, tok, "toy", items, 5, null);
+            Weights w = Weights.random(TINY, m, 21, DataType.FLOAT32);
+            MultipleChoice.Result one = MultipleChoice.evaluate(TINY, w, m, tok, "toy", items, 1, null);
+            MultipleChoice.Result batched = MultipleChoice.evaluate(TINY, w, m, tok, "toy", items, 5, null);
             for (int i = 0; i < items.size(); i++) {
                 MultipleChoiceItem item = items.get(i);
                 double[] got = batched.items().get(i).logLikelihoods();
@@ -76,7 +80,7 @@ class MultipleChoiceTest {
                     long[] row = new long[pair[0].length + pair[1].length];
                     System.arraycopy(pair[0], 0, row, 0, pair[0].length);
                     System.arraycopy(pair[1], 0, row, pair[0].length, pair[1].length);
-                    double ref = EvalFixtures.referenceLogLikelihood(EvalFixtures.TINY, w, m, row, pair[0].length);
+                    double ref = EvalFixtures.referenceLogLikelihood(TINY, w, m, row, pair[0].length);
                     assertEquals(ref, got[k], 1e-4, "item " + i + " choice " + k);
                     assertEquals(one.items().get(i).logLikelihoods()[k], got[k], 1e-5, "batched vs one-by-one");
                     assertEquals(pair[1].length, batched.items().get(i).scores().get(k).tokens());

@@ -14,8 +14,9 @@ import ai.minitron.model.Weights;
 import org.junit.jupiter.api.Test;
 
 class PerplexityTest {
-    static final ModelConfig C = new ModelConfig(Architecture.LLAMA, 30, 16, 24, 2, 4, 2, 4, 32, 10000.0, 1.0, 1e-5,
-            "silu", false, false, false, "float32", null);
+    static final ModelConfig C = ModelConfig.builder(Architecture.LLAMA).vocabSize(30).hiddenSize(16)
+            .intermediateSize(24).numHiddenLayers(2).numAttentionHeads(4).numKeyValueHeads(2).headDim(4)
+            .maxPositionEmbeddings(32).normEps(1e-5).build();
 
     @Test
     void windowedEqualsTheSumOverWindowsComputedByHand() {

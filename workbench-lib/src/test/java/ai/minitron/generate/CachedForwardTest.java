@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.minitron.TestConfigs;
 import ai.minitron.config.ModelConfig;
 import ai.minitron.model.DecoderLM;
 import ai.minitron.model.Weights;
@@ -28,9 +29,9 @@ class CachedForwardTest {
 
     static Stream<Arguments> models() {
         return Stream.of(
-                Arguments.of("llama_gqa3_biased", TestModels.llamaGqaBiased()),
-                Arguments.of("qwen2_qkv_bias", TestModels.qwen2()),
-                Arguments.of("nemotron_partial_rotary", TestModels.nemotron()));
+                Arguments.of("llama_gqa3_biased", TestConfigs.llamaGqa3Biased()),
+                Arguments.of("qwen2_qkv_bias", TestConfigs.qwen2()),
+                Arguments.of("nemotron_partial_rotary", TestConfigs.nemotronGqa()));
     }
 
     /*
@@ -112,7 +113,7 @@ class CachedForwardTest {
 
     @Test
     void cacheRefusesToOverflowItsCapacity() {
-        ModelConfig c = TestModels.llamaGqaBiased();
+        ModelConfig c = TestConfigs.llamaGqa3Biased();
         try (NDManager m = NDManager.newBaseManager(); Weights w = TestModels.weights(c, m, 1);
                 KvCache cache = new KvCache(c, m, 1, 3, DataType.FLOAT32)) {
             CachedForward.forward(c, w, cache, m.create(new long[][] {{1, 2, 3}}), positions(1, 0, 3),

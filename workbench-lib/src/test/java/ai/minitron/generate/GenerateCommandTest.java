@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
+import ai.minitron.TestConfigs;
 import ai.minitron.cli.CliRun;
 import ai.minitron.config.ModelConfig;
 import ai.minitron.io.TensorDType;
@@ -25,7 +26,7 @@ class GenerateCommandTest {
 
     @BeforeAll
     static void saveCheckpoints() {
-        ModelConfig c = TestModels.textLlama(64);
+        ModelConfig c = TestConfigs.textLlama(64);
         teacher = tmp.resolve("teacher");
         student = tmp.resolve("student");
         try (NDManager m = NDManager.newBaseManager()) {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
+import ai.minitron.TestConfigs;
 import ai.minitron.config.ModelConfig;
 import ai.minitron.model.Weights;
 import ai.minitron.tokenize.Tokenizer;
@@ -34,7 +35,7 @@ class GeneratorTest {
     static void setUp() {
         manager = NDManager.newBaseManager();
         tokenizer = Tokenizer.load(TestModels.TOKENIZER);
-        textConfig = TestModels.textLlama(64);
+        textConfig = TestConfigs.textLlama(64);
         textWeights = TestModels.weights(textConfig, manager, 5);
         text = new Generator(textConfig, textWeights, tokenizer);
     }
@@ -52,7 +53,7 @@ class GeneratorTest {
 
     @Test
     void batchedLeftPaddedGenerationEqualsOneByOne() {
-        ModelConfig c = TestModels.llamaGqaBiased();
+        ModelConfig c = TestConfigs.llamaGqa3Biased();
         try (Weights w = TestModels.weights(c, manager, 3)) {
             Generator g = new Generator(c, w, null);
             List<long[]> prompts = List.of(TestModels.tokens(3, c.vocabSize(), 1), TestModels.tokens(9, c.vocabSize(), 2),

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.minitron.TestConfigs;
 import ai.minitron.config.ModelConfig;
 import ai.minitron.data.CalibrationSet;
 import ai.minitron.model.DecoderLM;
@@ -25,7 +26,7 @@ class ActivationPassTest {
 
     @Test
     void everyMetricAndAggregationMatchesTheNaiveReference() {
-        for (ModelConfig c : List.of(Models.llama(), Models.nemotron())) {
+        for (ModelConfig c : List.of(TestConfigs.llama(), TestConfigs.nemotron())) {
             try (NDManager m = NDManager.newBaseManager()) {
                 Weights w = Models.random(c, m, 7);
                 CalibrationSet cal = Models.ragged(c, 7, 12, 8); // rows of 1..12 inputs: batches of 3 are padded
@@ -61,7 +62,7 @@ class ActivationPassTest {
 
     @Test
     void shardsMergeToExactlyTheSinglePass() {
-        ModelConfig c = Models.llama();
+        ModelConfig c = TestConfigs.llama();
         try (NDManager m = NDManager.newBaseManager()) {
             Weights w = Models.random(c, m, 3);
             CalibrationSet cal = Models.rows(c, 12, 10, 4);
@@ -79,7 +80,7 @@ class ActivationPassTest {
 
     @Test
     void paddedBatchesGiveTheUnpaddedStatistics() {
-        ModelConfig c = Models.llama();
+        ModelConfig c = TestConfigs.llama();
         try (NDManager m = NDManager.newBaseManager()) {
             Weights w = Models.random(c, m, 5);
             CalibrationSet cal = Models.ragged(c, 8, 16, 6);
@@ -103,7 +104,7 @@ class ActivationPassTest {
 
     @Test
     void tapsLeaveTheLogitsUnchanged() {
-        ModelConfig c = Models.llama();
+        ModelConfig c = TestConfigs.llama();
         try (NDManager m = NDManager.newBaseManager()) {
             Weights w = Models.random(c, m, 9);
             CalibrationSet.Batch bt = Models.ragged(c, 3, 9, 10).batches(3).get(0);

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
+import ai.minitron.TestConfigs;
 import ai.minitron.config.ModelConfig;
 import ai.minitron.data.CalibrationSet;
 import ai.minitron.model.Weights;
@@ -17,7 +18,7 @@ class BaselinesTest {
 
     @Test
     void magnitudeIsTheL2NormOfTheUnitsWeights() {
-        ModelConfig c = Models.llama();
+        ModelConfig c = TestConfigs.llama();
         try (NDManager m = NDManager.newBaseManager()) {
             Weights w = Models.random(c, m, 41);
             AxisScores mag = MagnitudeMetric.scores(c, w);
@@ -75,7 +76,7 @@ class BaselinesTest {
 
     @Test
     void randomIsSeeded() {
-        ModelConfig c = Models.llama();
+        ModelConfig c = TestConfigs.llama();
         AxisScores a = RandomMetric.scores(c, 5);
         AxisScores b = RandomMetric.scores(c, 5);
         AxisScores d = RandomMetric.scores(c, 6);
@@ -87,7 +88,7 @@ class BaselinesTest {
 
     @Test
     void taylorIsIndependentOfBatchingAndPadding() {
-        ModelConfig c = Models.llama();
+        ModelConfig c = TestConfigs.llama();
         try (NDManager m = NDManager.newBaseManager()) {
             Weights w = Models.random(c, m, 43);
             CalibrationSet cal = Models.ragged(c, 6, 10, 44);

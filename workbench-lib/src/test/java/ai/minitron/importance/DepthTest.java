@@ -16,8 +16,9 @@ import org.junit.jupiter.api.Test;
 
 /** Depth metrics on a model whose layer 1 is the identity (o_proj and down_proj zero). */
 class DepthTest {
-    static final ModelConfig C = new ModelConfig(Architecture.LLAMA, 64, 16, 24, 4, 4, 2, 8, 64, 10000.0, 1.0, 1e-5,
-            "silu", false, false, false, "float32", null);
+    static final ModelConfig C = ModelConfig.builder(Architecture.LLAMA).vocabSize(64).hiddenSize(16)
+            .intermediateSize(24).numHiddenLayers(4).numAttentionHeads(4).numKeyValueHeads(2).headDim(8)
+            .maxPositionEmbeddings(64).normEps(1e-5).build();
 
     @Test
     void anIdentityLayerHasZeroBlockImportanceAndCostsNothingToDrop() {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
+import ai.minitron.TestConfigs;
 import ai.minitron.config.ModelConfig;
 import ai.minitron.data.CalibrationSet;
 import ai.minitron.model.LanguageModel;
@@ -36,7 +37,7 @@ class EstimatorTest {
 
     @Test
     void aFullRunWritesEverythingAndReadsBack() throws Exception {
-        ModelConfig c = Models.llama();
+        ModelConfig c = TestConfigs.llama();
         try (NDManager m = NDManager.newBaseManager()) {
             Weights w = Models.random(c, m, 51);
             Path ckpt = Models.save(c, w, tmp.resolve("model"));

@@ -2,7 +2,6 @@ package ai.minitron.importance;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import ai.minitron.config.Architecture;
 import ai.minitron.config.ModelConfig;
 import ai.minitron.data.CalibrationSet;
 import ai.minitron.io.TensorDType;
@@ -14,24 +13,6 @@ import java.util.SplittableRandom;
 /** Small random models and calibration sets for the importance tests. */
 final class Models {
     private Models() {}
-
-    /** Llama, GQA (2 queries per KV head), head_dim 8, SwiGLU, untied: 2 layers, hidden 16. */
-    static ModelConfig llama() {
-        return new ModelConfig(Architecture.LLAMA, 64, 16, 24, 2, 4, 2, 8, 64, 10000.0, 1.0, 1e-5, "silu",
-                false, false, false, "float32", null);
-    }
-
-    /** Nemotron: LayerNorm1p, squared ReLU, partial rotary, tied embeddings, 3 layers. */
-    static ModelConfig nemotron() {
-        return new ModelConfig(Architecture.NEMOTRON, 64, 16, 20, 3, 4, 1, 8, 64, 10000.0, 0.5, 1e-5, "relu2",
-                true, false, false, "float32", null);
-    }
-
-    /** A teacher-shaped Llama (8 layers, hidden 256, 8 heads over 2 KV heads, head_dim 32, MLP 704, vocab 8192). */
-    static ModelConfig teacherShape() {
-        return new ModelConfig(Architecture.LLAMA, 8192, 256, 704, 8, 8, 2, 32, 512, 10000.0, 1.0, 1e-5, "silu",
-                true, false, false, "float32", null);
-    }
 
     /**
      * Random weights whose norms are not at identity (so embedding channels differ) and whose

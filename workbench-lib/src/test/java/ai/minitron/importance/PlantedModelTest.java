@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
+import ai.minitron.TestConfigs;
 import ai.minitron.config.ModelConfig;
 import ai.minitron.data.CalibrationSet;
 import ai.minitron.model.Weights;
@@ -63,7 +64,7 @@ class PlantedModelTest {
 
     @Test
     void plantedUnitsRankLast() {
-        ModelConfig c = Models.llama();
+        ModelConfig c = TestConfigs.llama();
         try (NDManager m = NDManager.newBaseManager()) {
             Weights w = planted(c, m);
             CalibrationSet cal = Models.rows(c, 6, 12, 22);

@@ -8,6 +8,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
+import ai.minitron.TestConfigs;
 import ai.minitron.config.ModelConfig;
 import ai.minitron.config.TensorSchema;
 import java.util.SplittableRandom;
@@ -21,7 +22,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class GradientCheckTest {
     static Stream<ModelConfig> configs() {
-        return Stream.of(TinyConfigs.llamaBiased(), TinyConfigs.nemotronTied());
+        return Stream.of(TestConfigs.llamaBiased(), TestConfigs.nemotronTied());
     }
 
     @ParameterizedTest

@@ -26,11 +26,13 @@ import org.junit.jupiter.api.io.TempDir;
 /** The invariants of ARCHITECTURE.md §6, on random models with every feature switched on somewhere. */
 class PrunerTest {
     /** 4 layers, 8 query heads over 2 KV heads (4 per group), biases everywhere, untied. */
-    static final ModelConfig LLAMA = new ModelConfig(Architecture.LLAMA, 50, 24, 40, 4, 8, 2, 6, 64, 10000.0, 1.0,
-            1e-5, "silu", false, true, true, "float32", null);
+    static final ModelConfig LLAMA = ModelConfig.builder(Architecture.LLAMA).vocabSize(50).hiddenSize(24)
+            .intermediateSize(40).numHiddenLayers(4).numAttentionHeads(8).numKeyValueHeads(2).headDim(6)
+            .maxPositionEmbeddings(64).normEps(1e-5).attentionBias(true).mlpBias(true).build();
     /** Nemotron: LayerNorm1p with biases, squared ReLU, partial rotary, tied. */
-    static final ModelConfig NEMOTRON = new ModelConfig(Architecture.NEMOTRON, 50, 24, 40, 3, 4, 2, 8, 64, 10000.0,
-            0.5, 1e-5, "relu2", true, false, false, "float32", null);
+    static final ModelConfig NEMOTRON = ModelConfig.builder(Architecture.NEMOTRON).vocabSize(50).hiddenSize(24)
+            .intermediateSize(40).numHiddenLayers(3).numAttentionHeads(4).numKeyValueHeads(2).headDim(8)
+            .maxPositionEmbeddings(64).tieWordEmbeddings(true).build();
 
     @TempDir
     Path tmp;

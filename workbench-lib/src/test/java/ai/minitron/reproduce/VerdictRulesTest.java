@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.minitron.TestConfigs;
 import ai.minitron.config.Architecture;
 import ai.minitron.config.ModelConfig;
 import ai.minitron.config.ParamCount;
@@ -23,8 +24,7 @@ import tech.tablesaw.api.Table;
  * equal-parameter shapes the experiments compare.
  */
 class VerdictRulesTest {
-    static final ModelConfig TEACHER = new ModelConfig(Architecture.LLAMA, 8192, 256, 704, 8, 8, 2, 32, 512, 10000.0,
-            1.0, 1e-5, "silu", true, false, false, "float32", null);
+    static final ModelConfig TEACHER = TestConfigs.teacherShape();
 
     private static Run run(String key, double zeroShot, double... later) {
         List<Run.Point> c = new ArrayList<>();

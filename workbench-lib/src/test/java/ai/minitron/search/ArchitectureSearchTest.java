@@ -31,8 +31,9 @@ import tech.tablesaw.api.Table;
 /** Enumeration against brute force, exact counts, constraints, ranking, resume and top-K retraining. */
 class ArchitectureSearchTest {
     /** Llama, untied, no biases: 4 layers, 8 query heads over 2 KV heads (4 per group), head_dim 6. */
-    static final ModelConfig C = new ModelConfig(Architecture.LLAMA, 50, 24, 40, 4, 8, 2, 6, 64, 10000.0, 1.0, 1e-5,
-            "silu", false, false, false, "float32", null);
+    static final ModelConfig C = ModelConfig.builder(Architecture.LLAMA).vocabSize(50).hiddenSize(24)
+            .intermediateSize(40).numHiddenLayers(4).numAttentionHeads(8).numKeyValueHeads(2).headDim(6)
+            .maxPositionEmbeddings(64).normEps(1e-5).build();
 
     @TempDir
     Path tmp;
@@ -163,7 +164,7 @@ class ArchitectureSearchTest {
             assertEquals(loss, t.doubleColumn("val_loss").getDouble(0), 1e-5);
             p.weights().close();
             // KL ranking orders by the KL column.
-            SearchResult k = search(w, s).metric(ArchitectureSearch.Metric.KL).run();
+            SearchResult k = search(w, s).rankBy(RankBy.KL).run();
             Table kt = k.byRank();
             for (int i = 1; i < kt.rowCount(); i++) {
                 assertTrue(kt.doubleColumn("kl_to_teacher").getDouble(i - 1) <= kt.doubleColumn("kl_to_teacher").getDouble(i));
@@ -182,7 +183,7 @@ class ArchitectureSearchTest {
             Path dir = tmp.resolve("crashed");
             int[] scored = {0};
             RuntimeException crash = assertThrows(RuntimeException.class, () -> search(w, s).out(dir)
-                    .progress(new ArchitectureSearch.Progress() {
+                    .listener(new SearchListener() {
                         @Override
                         public void onCandidate(int i, int n, Candidate c, boolean resumed) {
                             if (++scored[0] == 3) {
@@ -194,7 +195,7 @@ class ArchitectureSearchTest {
             int total = expected.rowCount();
             int[] rescored = {0};
             int[] resumed = {0};
-            SearchResult r = search(w, s).out(dir).progress(new ArchitectureSearch.Progress() {
+            SearchResult r = search(w, s).out(dir).listener(new SearchListener() {
                 @Override
                 public void onCandidate(int i, int n, Candidate c, boolean fromDisk) {
                     if (fromDisk) {
@@ -254,7 +255,7 @@ class ArchitectureSearchTest {
             // A rerun resumes everything from disk: nothing is retrained, the result is identical.
             int[] steps = {0};
             SearchResult again = search(w, s).retrain(3, 2, 128, tokens(9, 16)).learningRate(1e-3).out(dir)
-                    .progress(new ArchitectureSearch.Progress() {
+                    .listener(new SearchListener() {
                         @Override
                         public void onRetrainStep(Candidate c, long step, long n) {
                             steps[0]++;
@@ -272,7 +273,7 @@ class ArchitectureSearchTest {
             UnitScores s = UnitScores.random(C, 5);
             List<String> diverged = new ArrayList<>();
             SearchResult r = search(w, s).retrain(2, 1, 256, tokens(9, 16)).learningRate(1e9)
-                    .progress(new ArchitectureSearch.Progress() {
+                    .listener(new SearchListener() {
                         @Override
                         public void onDiverged(Candidate c, String why) {
                             diverged.add(c.id());

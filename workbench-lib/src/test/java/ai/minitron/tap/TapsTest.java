@@ -19,8 +19,9 @@ import org.junit.jupiter.api.Test;
 
 /** Taps deliver the documented activations at every site and change nothing about the forward. */
 class TapsTest {
-    static final ModelConfig C = new ModelConfig(Architecture.LLAMA, 40, 24, 36, 3, 6, 2, 8, 64, 10000.0, 1.0, 1e-5,
-            "silu", false, false, false, "float32", null);
+    static final ModelConfig C = ModelConfig.builder(Architecture.LLAMA).vocabSize(40).hiddenSize(24)
+            .intermediateSize(36).numHiddenLayers(3).numAttentionHeads(6).numKeyValueHeads(2).headDim(8)
+            .maxPositionEmbeddings(64).normEps(1e-5).build();
 
     @Test
     void everySiteEmitsTheDocumentedShapeAndTheForwardIsUnchanged() {

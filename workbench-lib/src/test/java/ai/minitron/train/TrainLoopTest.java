@@ -24,8 +24,9 @@ class TrainLoopTest {
     Path tmp;
 
     static ModelConfig tiny() {
-        return new ModelConfig(Architecture.LLAMA, 32, 32, 64, 2, 4, 2, 8, 64, 10000.0, 1.0, 1e-5, "silu", false, false,
-                false, "float32", null);
+        return ModelConfig.builder(Architecture.LLAMA).vocabSize(32).hiddenSize(32).intermediateSize(64)
+                .numHiddenLayers(2).numAttentionHeads(4).numKeyValueHeads(2).headDim(8).maxPositionEmbeddings(64)
+                .normEps(1e-5).build();
     }
 
     /** A fixed set of {@code rows} random sequences, served by index: something to overfit. */
@@ -41,7 +42,8 @@ class TrainLoopTest {
     }
 
     static TrainConfig config(int steps, int checkpointEvery) {
-        return new TrainConfig(steps, 4, 16, 2, 3e-3, 3e-4, 5, 0.01, 0.9, 0.95, 1e-8, 1.0, 10, 1, checkpointEvery, 42);
+        return TrainConfig.builder().steps(steps).batchSize(4).seqLen(16).gradAccum(2).lr(3e-3).minLr(3e-4)
+                .warmupSteps(5).weightDecay(0.01).evalEvery(10).checkpointEvery(checkpointEvery).seed(42).build();
     }
 
     @Test
@@ -184,7 +186,8 @@ class TrainLoopTest {
         BatchSource data = memorise(8, 100, 5);
         try (NDManager m = NDManager.newBaseManager()) {
             Weights w = Weights.random(c, m, 1, DataType.FLOAT32);
-            TrainConfig tc = new TrainConfig(2, 2, 100, 1, 1e-3, 1e-4, 0, 0, 0.9, 0.95, 1e-8, 1, 0, 1, 0, 1);
+            TrainConfig tc = TrainConfig.builder().steps(2).batchSize(2).seqLen(100).lr(1e-3).minLr(1e-4).seed(1)
+                    .build();
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new TrainLoop(c, w, tc,
                     data, null, TrainLoop.languageModelling(c), tmp.resolve("ctx"), null));
             assertTrue(e.getMessage().contains("max_position_embeddings = 64"), e.getMessage());

@@ -127,12 +127,14 @@ public final class LlamaGguf {
                 extras.addProperty(k[1], md.getLong(k[0]));
             }
         }
-        return new ModelConfig(Architecture.LLAMA, vocab, hidden, md.getInt(p + "feed_forward_length"),
-                md.getInt(p + "block_count"), heads, kvHeads, headDim, md.getInt(p + "context_length", 2048),
-                md.getDecimal(p + "rope.freq_base", 10000.0), (double) rotary / headDim,
-                md.getDecimal(p + "attention.layer_norm_rms_epsilon", 1e-6), "silu",
-                !g.hasTensor("output.weight"), g.hasTensor("blk.0.attn_q.bias"), g.hasTensor("blk.0.ffn_up.bias"),
-                "float32", extras);
+        return ModelConfig.builder(Architecture.LLAMA).vocabSize(vocab).hiddenSize(hidden)
+                .intermediateSize(md.getInt(p + "feed_forward_length")).numHiddenLayers(md.getInt(p + "block_count"))
+                .numAttentionHeads(heads).numKeyValueHeads(kvHeads).headDim(headDim)
+                .maxPositionEmbeddings(md.getInt(p + "context_length", 2048))
+                .ropeTheta(md.getDecimal(p + "rope.freq_base", 10000.0)).partialRotaryFactor((double) rotary / headDim)
+                .normEps(md.getDecimal(p + "attention.layer_norm_rms_epsilon", 1e-6)).hiddenAct("silu")
+                .tieWordEmbeddings(!g.hasTensor("output.weight")).attentionBias(g.hasTensor("blk.0.attn_q.bias"))
+                .mlpBias(g.hasTensor("blk.0.ffn_up.bias")).torchDtype("float32").extras(extras).build();
     }
 
     /**

@@ -38,8 +38,9 @@ class LlamaGgufTest {
     @TempDir
     Path tmp;
 
-    static final ModelConfig TINY = new ModelConfig(Architecture.LLAMA, 262, 64, 96, 2, 4, 2, 16, 128, 10000.0, 1.0,
-            1e-5, "silu", true, false, false, "float32", null);
+    static final ModelConfig TINY = ModelConfig.builder(Architecture.LLAMA).vocabSize(262).hiddenSize(64)
+            .intermediateSize(96).numHiddenLayers(2).numAttentionHeads(4).numKeyValueHeads(2).headDim(16)
+            .maxPositionEmbeddings(128).normEps(1e-5).tieWordEmbeddings(true).build();
 
     /** convert_hf_to_gguf's LlamaModel.permute, written directly from its numpy expression. */
     static float[] permute(float[] w, int nHead, int rows, int cols) {
