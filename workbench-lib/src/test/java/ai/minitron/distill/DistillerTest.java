@@ -346,7 +346,8 @@ class DistillerTest {
 
     @Test
     void validatesTheStudentOncePerValidationStepAndReturnsWhatItLogs() {
-        TrainConfig tc = new TrainConfig(4, 4, 16, 1, 3e-3, 3e-4, 1, 0.0, 0.9, 0.95, 1e-8, 1.0, 2, 2, 2, 7);
+        TrainConfig tc = TrainConfig.builder().steps(4).batchSize(4).seqLen(16).lr(3e-3).minLr(3e-4).warmupSteps(1)
+                .evalEvery(2).evalBatches(2).checkpointEvery(2).seed(7).build();
         java.util.concurrent.atomic.AtomicInteger reads = new java.util.concurrent.atomic.AtomicInteger();
         BatchSource rows = data(3);
         BatchSource val = new BatchSource() { // counts the validation batches read

@@ -32,9 +32,12 @@ class UnitLayoutTest {
         int perGroup = 1 + r.nextInt(3);
         int headDim = 4 * (1 + r.nextInt(3));
         boolean nemotron = a == Architecture.NEMOTRON;
-        return new ModelConfig(a, 11 + r.nextInt(30), 4 + r.nextInt(20), 3 + r.nextInt(20), 2 + r.nextInt(3),
-                kv * perGroup, kv, headDim, 64, 10000.0, nemotron ? 0.5 : 1.0, 1e-5, nemotron ? "relu2" : "silu",
-                r.nextBoolean(), r.nextBoolean(), r.nextBoolean(), "float32", null);
+        return ModelConfig.builder(a).vocabSize(11 + r.nextInt(30)).hiddenSize(4 + r.nextInt(20))
+                .intermediateSize(3 + r.nextInt(20)).numHiddenLayers(2 + r.nextInt(3))
+                .numAttentionHeads(kv * perGroup).numKeyValueHeads(kv).headDim(headDim).maxPositionEmbeddings(64)
+                .ropeTheta(10000.0).partialRotaryFactor(nemotron ? 0.5 : 1.0).normEps(1e-5)
+                .hiddenAct(nemotron ? "relu2" : "silu").tieWordEmbeddings(r.nextBoolean())
+                .attentionBias(r.nextBoolean()).mlpBias(r.nextBoolean()).torchDtype("float32").build();
     }
 
     /** One unit of an axis removed (from every layer for per-layer axes, as HF configs need). */
@@ -98,8 +101,10 @@ class UnitLayoutTest {
 
     @Test
     void theTableListsEverySchemaTensorAndAKvGroupOwnsItsQueryHeads() {
-        ModelConfig qwen = new ModelConfig(Architecture.QWEN2, 50, 24, 40, 2, 8, 2, 6, 64, 10000.0, 1.0, 1e-5, "silu",
-                false, false, false, "float32", null);
+        ModelConfig qwen = ModelConfig.builder(Architecture.QWEN2).vocabSize(50).hiddenSize(24).intermediateSize(40)
+                .numHiddenLayers(2).numAttentionHeads(8).numKeyValueHeads(2).headDim(6).maxPositionEmbeddings(64)
+                .ropeTheta(10000.0).partialRotaryFactor(1.0).normEps(1e-5).hiddenAct("silu").tieWordEmbeddings(false)
+                .attentionBias(false).mlpBias(false).torchDtype("float32").build();
         long layerOwned = 0;
         for (UnitLayout.Part p : UnitLayout.owned(qwen, Axis.LAYERS, 1)) {
             assertTrue(p.tensor().startsWith("model.layers.1."), p.tensor());
