@@ -59,8 +59,7 @@ final class CellStreams implements AutoCloseable {
 
     /** Everything written so far, unfinished lines included: at the end of a cell and before another output. */
     void flushAll() {
-        outPrint.flush();
-        errPrint.flush();
+        // (a PrintStream over a plain OutputStream holds nothing back: every print reaches the buffer at once)
         out.flushAll();
         err.flushAll();
     }
