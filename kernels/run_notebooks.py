@@ -1,17 +1,24 @@
 #!/usr/bin/env python3
 """Runs notebooks headless with the Java kernel, one after another, showing progress on the console.
 
-    run_notebooks.py [--out-dir DIR] [--html] [--timeout S] [--kernel NAME] NOTEBOOK...
+    run_notebooks.py [--out-dir DIR] [--html] [--check-outputs] [--timeout S] [--kernel NAME] NOTEBOOK...
     run_notebooks.py --check-stripped NOTEBOOK...
+    run_notebooks.py --check-executed EXECUTED_NOTEBOOK...
 
 Each notebook executes with its own folder as the working directory (as `jupyter nbconvert --execute` does).
 While it runs, its printed output and its live displays (throttled) are echoed to the console, prefixed
 with the notebook's name, and every notebook's start and end are printed with the elapsed time. The
 executed notebook is written to DIR/NAME.ipynb and, with --html, exported to DIR/NAME.html (nbconvert's
-HTML exporter). A cell error stops the run: the partly executed notebook is still written, the error is
+HTML exporter) that works alone and offline: the math renderer (MathJax, --mathjax FILE or $MINITRON_MATHJAX,
+as tools/fetch-mathjax.sh fetches it) is inlined instead of nbconvert's link to a CDN. A cell error stops the run: the partly executed notebook is still written, the error is
 printed, and the exit status is 1.
 
 --check-stripped fails (exit 1) if a committed notebook holds outputs or execution counts.
+
+--check-outputs checks what users share after each notebook ran (--check-executed: notebooks executed before): a
+notebook fails (exit 1) on any output showing an object identity (`java.io.PrintStream@1b6d3586`), on a stream
+output split mid-line (a stream output not ending in a newline while a later stream output of the same name
+follows in the same cell) and on INFO log lines (library logging belongs at WARN; see MINITRON_LOG).
 """
 import argparse
 import os
@@ -43,8 +50,52 @@ def check_stripped(paths):
     return 0
 
 
-# Library start-up chatter the console does not need (it stays in the executed notebook).
-NOISE = re.compile(r"^\[[^\]]*\] INFO org\.apache\.arrow\.")
+# What Object.toString() shows: a type and an identity hash.
+IDENTITY = re.compile(r"[A-Za-z_$][\w.$]*@[0-9a-f]{5,}")
+# An INFO log line: slf4j-simple's "[thread] INFO logger - ..." or java.util.logging's "INFO: ...".
+INFO_LINE = re.compile(r"^(\[[^\]]*\] INFO |INFO: )", re.MULTILINE)
+TEXT_MIMES = ("text/plain", "text/html", "text/markdown")
+
+
+def output_problems(nb, name):
+    """What makes an executed notebook unfit to share: one message per problem (empty: clean)."""
+    problems = []
+    code_cells = [c for c in nb.cells if c.cell_type == "code"]
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        where = f"{name}: cell {i} (code cell {code_cells.index(cell) + 1})"
+        outs = cell.get("outputs", [])
+        for j, o in enumerate(outs):
+            if o.output_type == "stream":
+                texts = [o.text]
+                for info in INFO_LINE.finditer(o.text):
+                    line = o.text[info.start():].split("\n", 1)[0]
+                    problems.append(f"{where}: INFO log line on {o.name}: {line[:120]}")
+                if not o.text.endswith("\n") and any(
+                        later.output_type == "stream" and later.name == o.name for later in outs[j + 1:]):
+                    problems.append(f"{where}: {o.name} output {j} ends mid-line ({o.text[-40:]!r}) and another "
+                                    f"{o.name} output follows: a line split into pieces")
+            elif o.output_type in ("execute_result", "display_data"):
+                texts = [o.data[m] for m in TEXT_MIMES if isinstance(o.get("data", {}).get(m), str)]
+            else:
+                texts = []
+            for t in texts:
+                for m in IDENTITY.finditer(t):
+                    problems.append(f"{where}: {o.output_type} shows an object identity: {m.group(0)}")
+    return problems
+
+
+def check_outputs(paths):
+    bad = []
+    for p in paths:
+        bad += output_problems(nbformat.read(p, as_version=4), os.path.basename(p))
+    for b in bad:
+        print("FAIL " + b, file=sys.stderr)
+    if bad:
+        return 1
+    print(f"{len(paths)} executed notebook(s) clean: whole lines, no object identities, no INFO logging")
+    return 0
 
 
 def make_client(nb, name, timeout, kernel, cwd):
@@ -58,8 +109,7 @@ def make_client(nb, name, timeout, kernel, cwd):
 
         def echo(self, text):
             for line in text.rstrip("\n").split("\n"):
-                if not NOISE.search(line):
-                    print(f"  [{name}] {line}", flush=True)
+                print(f"  [{name}] {line}", flush=True)
 
         def process_message(self, msg, cell, cell_index):
             t = msg["msg_type"]
@@ -89,11 +139,44 @@ def make_client(nb, name, timeout, kernel, cwd):
     return EchoingClient(nb, timeout=timeout, kernel_name=kernel, resources={"metadata": {"path": cwd}})
 
 
+# nbconvert's lab template with MathJax 3 inlined in place of its CDN MathJax 2 <script src>: the same delimiters
+# and options as nbconvert's configuration ($...$, $$...$$, \(...\), \[...\], AMS numbering).
+MATHJAX_TEMPLATE = r"""{%- extends 'lab/index.html.j2' -%}
+{%- block html_head_js_mathjax -%}
+<script>
+window.MathJax = {
+  tex: {inlineMath: [['$', '$'], ['\\(', '\\)']], displayMath: [['$$', '$$'], ['\\[', '\\]']],
+        processEscapes: true, processEnvironments: true, tags: 'ams'},
+  svg: {fontCache: 'global'},
+  options: {enableMenu: false}
+};
+</script>
+<script>{{ resources.minitron_mathjax }}</script>
+{%- endblock html_head_js_mathjax -%}
+"""
+
+
+def html_exporter(mathjax_path):
+    """nbconvert's HTMLExporter; with MathJax inlined when the file is given (else nbconvert's CDN link)."""
+    from nbconvert import HTMLExporter
+    if not mathjax_path:
+        print("run_notebooks.py: no MathJax file (--mathjax / MINITRON_MATHJAX; tools/fetch-mathjax.sh): the HTML "
+              "exports load MathJax from a CDN and show raw $...$ offline", file=sys.stderr, flush=True)
+        return HTMLExporter(), {}
+    import jinja2
+    with open(mathjax_path, encoding="utf-8") as f:
+        js = f.read().replace("</script", "<\\/script")
+    exporter = HTMLExporter(extra_loaders=[jinja2.DictLoader({"minitron-offline.html.j2": MATHJAX_TEMPLATE})],
+                            template_file="minitron-offline.html.j2")
+    return exporter, {"minitron_mathjax": js}
+
+
 def run(args):
     os.makedirs(args.out_dir, exist_ok=True)
     total_start = time.monotonic()
     times = []
     status = 0
+    exporter, extra = None, {}
     for i, path in enumerate(args.notebooks, 1):
         name = os.path.splitext(os.path.basename(path))[0]
         nb = nbformat.read(path, as_version=4)
@@ -111,13 +194,19 @@ def run(args):
         nbformat.write(nb, out_nb)
         written = [out_nb]
         if args.html:
-            from nbconvert import HTMLExporter
-            body, _ = HTMLExporter().from_notebook_node(nb)
+            if exporter is None:
+                exporter, extra = html_exporter(args.mathjax)
+            body, _ = exporter.from_notebook_node(nb, resources=dict(extra))
             out_html = os.path.join(args.out_dir, name + ".html")
             with open(out_html, "w", encoding="utf-8") as f:
                 f.write(body)
             written.append(out_html)
-        times.append((name, elapsed, error is None))
+        problems = output_problems(nb, name) if error is None and args.check_outputs else []
+        for p in problems:
+            print(f"FAIL {p}", file=sys.stderr, flush=True)
+        if problems:  # the notebook ran: go on with the next one, but fail the run
+            status = 1
+        times.append((name, elapsed, error is None and not problems))
         if error is not None:
             print(f"== {name}: FAILED after {elapsed:.1f} s\n{error}", file=sys.stderr, flush=True)
             status = 1
@@ -135,9 +224,15 @@ def main():
     ap.add_argument("notebooks", nargs="+")
     ap.add_argument("--out-dir", default="executed")
     ap.add_argument("--html", action="store_true", help="also export each executed notebook to HTML")
+    ap.add_argument("--mathjax", default=os.environ.get("MINITRON_MATHJAX"),
+                    help="MathJax 3 single-file bundle to inline into the HTML exports (default $MINITRON_MATHJAX)")
     ap.add_argument("--timeout", type=int, default=1800, help="seconds a single cell may run (default 1800)")
     ap.add_argument("--kernel", default="java")
     ap.add_argument("--check-stripped", action="store_true")
+    ap.add_argument("--check-outputs", action="store_true",
+                    help="fail on object identities, lines split into pieces and INFO log lines in outputs")
+    ap.add_argument("--check-executed", action="store_true",
+                    help="only check the outputs of already executed notebooks (as --check-outputs)")
     args = ap.parse_args()
     for p in args.notebooks:
         if not os.path.isfile(p):
@@ -145,6 +240,8 @@ def main():
             return 2
     if args.check_stripped:
         return check_stripped(args.notebooks)
+    if args.check_executed:
+        return check_outputs(args.notebooks)
     return run(args)
 
 

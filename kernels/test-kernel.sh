@@ -7,7 +7,13 @@
 #      every cell's outputs (compute, state, Tablesaw HTML, streamed display updates, DJL, PNG, magics,
 #      a clear compile error, recovery);
 #   3b. the walkthrough notebooks (notebooks/*.ipynb): committed without outputs (checked), then executed
-#      headless with MINITRON_BUDGET=test and a temporary MINITRON_OUT (kernels/run_notebooks.py);
+#      headless with MINITRON_BUDGET=test and a temporary MINITRON_OUT (kernels/run_notebooks.py), their outputs
+#      checked (whole lines, no object identities, no INFO logging: run_notebooks.py --check-outputs, itself
+#      proven on planted bad notebooks by src/test/python/test_output_check.py) and exported to HTML with the
+#      math renderer inlined (tools/fetch-mathjax.sh);
+#   3c. every HTML export opened in headless Chromium, offline: formulas typeset, images loaded
+#      (src/test/python/check_html.py); executed notebooks, HTML and one screenshot each are kept in
+#      kernels/target/notebooks/;
 #   4. protocol checks: interrupt, completion, inspection, is_complete.
 # Fails (non-zero) if a cell errors unexpectedly or an expected output is missing.
 #
@@ -31,6 +37,9 @@ install_args=(--jvm-opts "-Dai.djl.pytorch.num_threads=1")
 [[ "${SKIP_BUILD:-0}" == 1 ]] && install_args+=(--skip-build)
 jupyter_install_kernel "${install_args[@]}"
 
+echo "== the output check fails on planted bad notebooks"
+"$JUPYTER_VENV/bin/python" "$here/src/test/python/test_output_check.py"
+
 # ---- 3. notebook -----------------------------------------------------------------------------------------------
 out="$(mktemp -d)"
 trap 'rm -rf "$out" "$JUPYTER_RUNTIME_DIR"' EXIT
@@ -50,9 +59,18 @@ notebooks=("$here"/../notebooks/*.ipynb)
 if [[ -e "${notebooks[0]}" ]]; then
   echo "== checking that the committed notebooks hold no outputs"
   "$JUPYTER_VENV/bin/python" "$here/run_notebooks.py" --check-stripped "${notebooks[@]}"
-  echo "== executing ${#notebooks[@]} notebooks headless (MINITRON_BUDGET=test)"
+  mathjax="$("$here/../tools/fetch-mathjax.sh")"
+  executed="$here/target/notebooks"
+  rm -rf "$executed"
+  echo "== executing ${#notebooks[@]} notebooks headless (MINITRON_BUDGET=test), checking their outputs, exporting HTML"
   MINITRON_BUDGET=test MINITRON_OUT="$out/walkthrough" \
-    "$JUPYTER_VENV/bin/python" "$here/run_notebooks.py" --timeout 600 --out-dir "$out/notebooks" "${notebooks[@]}"
+    "$JUPYTER_VENV/bin/python" "$here/run_notebooks.py" --timeout 600 --out-dir "$executed" \
+      --check-outputs --html --mathjax "$mathjax" "${notebooks[@]}"
+  # ---- 3c. the HTML exports in a real browser, offline ----------------------------------------------------------
+  echo "== opening the HTML exports in headless Chromium (offline)"
+  t0=$SECONDS
+  "$JUPYTER_VENV/bin/python" "$here/src/test/python/check_html.py" --screenshots "$executed" "$executed"/*.html
+  echo "   checked in $((SECONDS - t0)) s; notebooks, HTML and screenshots in $executed"
 fi
 
 # ---- 4. protocol -----------------------------------------------------------------------------------------------

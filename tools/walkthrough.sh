@@ -4,6 +4,7 @@
 # search, distillation (then evaluation, export and generation) — into ONE output folder:
 #
 #   OUT/notebooks/NN-*.ipynb   the executed notebooks        OUT/notebooks/NN-*.html   their HTML exports
+#                              (self-contained: formulas typeset offline)  OUT/notebooks/NN-*.png  a screenshot each
 #   OUT/importance/            importance.arrow, agreement.arrow, stability.arrow, accumulators.arrow, run.json, charts/
 #   OUT/width/, OUT/depth/     the pruning steps and choices (Arrow) and the width-pruned student
 #   OUT/search/                the architecture search (when notebook 05 is present)
@@ -20,7 +21,9 @@
 #   --threads N    PyTorch intra-op threads of the kernel (default: PyTorch's, one per core); 1 is faster on a
 #                  machine other jobs keep busy
 #
-# Needs Java 17 (a JDK), Maven and Python 3 with venv + pip; creates the venv, builds workbench-lib and the
+# Needs Java 17 (a JDK), Maven, Python 3 with venv + pip and npm (once, for the math renderer:
+# tools/fetch-mathjax.sh); with Chromium on PATH, each HTML export is opened headless and checked (formulas
+# typeset, images loaded) and a screenshot kept. Creates the venv, builds workbench-lib and the
 # kernel, installs the kernel into the venv. Runs offline for DJL (DJL_OFFLINE=true). Idempotent: a re-run
 # reuses the venv and the build, and the distillation resumes from its checkpoint.
 set -euo pipefail
@@ -76,10 +79,19 @@ fi
 jupyter_install_kernel "${install_args[@]}"
 echo "== ready after $((SECONDS - t_start)) s"
 
+mathjax="$("$root/tools/fetch-mathjax.sh")" || mathjax=""
+
 export DJL_OFFLINE=true MINITRON_OUT="$out" MINITRON_BUDGET="$budget"
 status=0
-"$JUPYTER_VENV/bin/python" "$root/kernels/run_notebooks.py" --html --out-dir "$out/notebooks" "$root"/notebooks/*.ipynb \
-  || status=$?
+"$JUPYTER_VENV/bin/python" "$root/kernels/run_notebooks.py" --html ${mathjax:+--mathjax "$mathjax"} --check-outputs \
+  --out-dir "$out/notebooks" "$root"/notebooks/*.ipynb || status=$?
+if command -v chromium >/dev/null 2>&1; then
+  echo "== opening the HTML exports in headless Chromium (offline)"
+  "$JUPYTER_VENV/bin/python" "$root/kernels/src/test/python/check_html.py" --screenshots "$out/notebooks" \
+    "$out"/notebooks/*.html || status=$?
+else
+  echo "== no chromium on PATH: the HTML exports were not opened in a browser (Debian: apt-get install chromium)"
+fi
 
 echo "== walkthrough $([[ $status -eq 0 ]] && echo finished || echo FAILED) in $((SECONDS - t_start)) s; results in $out:"
 for f in notebooks importance width depth search distill student evaluation.arrow; do

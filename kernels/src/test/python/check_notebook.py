@@ -1,11 +1,17 @@
 """Checks the outputs of an executed kernels/src/test/notebooks/smoke.ipynb (see kernels/test-kernel.sh).
 
-Each code cell's id names what its outputs must show. Exits non-zero, listing every failed check.
+Each code cell's id names what its outputs must show; then the whole notebook must be clean as
+run_notebooks.py --check-outputs defines it (whole lines, no object identities, no INFO logging).
+Exits non-zero, listing every failed check.
 """
 import base64
+import os
 import sys
 
 import nbformat
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".."))
+from run_notebooks import output_problems  # noqa: E402  (kernels/run_notebooks.py)
 
 
 def text(outputs, kind):
@@ -66,6 +72,15 @@ def check_html(outs):
     assert r is not None and r.data.get("text/html") == "<b>bold</b> move", outs
 
 
+def check_printf(outs):
+    # a print and a printf with three arguments: one whole line, one output; the PrintStream printf returns
+    # (the cell's value) shows nothing
+    assert result(outs) is None, "no java.io.PrintStream@... result: %s" % outs
+    streams = [o for o in outs if o.output_type == "stream"]
+    assert len(streams) == 1, "one stream output, not one per fragment: %s" % outs
+    assert streams[0].text == "printf as the last line: student has 1,234,567 params, loss 2.50\n", streams[0]
+
+
 def check_magic(outs):
     r = result(outs)
     assert r is not None and "%maven" in r.data["text/plain"] and "%classpath" in r.data["text/plain"], outs
@@ -112,6 +127,9 @@ def main(path):
             failures.append("cell %s: %s" % (cell.id, e))
     for missing in sorted(set(CHECKS) - seen):
         failures.append("no cell %s in the notebook" % missing)
+    clean = output_problems(nb, os.path.basename(path))
+    failures += clean
+    print("%s   clean outputs (whole lines, no object identities, no INFO logging)" % ("FAIL" if clean else "ok"))
     for f in failures:
         print("FAIL " + f)
     print("notebook: %d passed, %d failed" % (len(seen) - len([f for f in failures if f.startswith("cell")]),

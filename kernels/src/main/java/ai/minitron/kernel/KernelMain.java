@@ -6,13 +6,16 @@ import org.dflib.jjava.jupyter.kernel.KernelConnectionProperties;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Set;
 
 /**
  * Entry point Jupyter starts (see kernel.json): {@code java ... ai.minitron.kernel.KernelMain CONNECTION_FILE}.
  */
 public final class KernelMain {
-    private static final String[] QUIET_LOGGERS =
-            {"org.dflib.jjava", "Loop-Heartbeat-0", "Loop-Shell-0", "Loop-Shell-1", "Loop-Stdin-0", "ai.djl"};
+    /** slf4j-simple's default level property (what workbench-lib's simplelogger.properties sets to warn). */
+    static final String LOG_LEVEL_PROPERTY = "org.slf4j.simpleLogger.defaultLogLevel";
+    private static final Set<String> LOG_LEVELS = Set.of("trace", "debug", "info", "warn", "error", "off");
 
     private KernelMain() {}
 
@@ -21,12 +24,7 @@ public final class KernelMain {
             System.err.println("usage: java ai.minitron.kernel.KernelMain CONNECTION_FILE");
             System.exit(2);
         }
-        // The protocol library logs every socket loop start/stop at INFO, DJL its engine setup: in a notebook
-        // (stderr of the cell) that is noise. Warnings still show; -D...=info on the kernel's argv overrides.
-        for (String logger : QUIET_LOGGERS) {
-            String key = "org.slf4j.simpleLogger.log." + logger;
-            if (System.getProperty(key) == null) System.setProperty(key, "warn");
-        }
+        configureLogging(System.getenv("MINITRON_LOG"));
         String contents = Files.readString(Path.of(args[0]), StandardCharsets.UTF_8);
         KernelConnectionProperties props = KernelConnectionProperties.parse(contents);
         JupyterConnection connection = new JupyterConnection(props);
@@ -38,6 +36,24 @@ public final class KernelMain {
         connection.waitUntilClose();
         // Native libraries and user threads may hold the JVM open; the connection is gone, so leave.
         System.exit(0);
+    }
+
+    /**
+     * All logging (slf4j-simple: the protocol library, DJL, Arrow, workbench-lib) at WARN, or at the level the
+     * environment variable MINITRON_LOG names (trace, debug, info, warn, error, off): INFO lines in a cell are
+     * red stderr noise (Arrow's allocator, every socket loop of the protocol). Warnings still show. A
+     * {@code -Dorg.slf4j.simpleLogger.defaultLogLevel} or {@code -Dorg.slf4j.simpleLogger.log.NAME} on the
+     * kernel's command line wins. Must run before the first logger is made.
+     */
+    static void configureLogging(String minitronLog) {
+        if (System.getProperty(LOG_LEVEL_PROPERTY) != null) return;
+        String level = "warn";
+        if (minitronLog != null && !minitronLog.isBlank()) {
+            String wanted = minitronLog.trim().toLowerCase(Locale.ROOT);
+            if (LOG_LEVELS.contains(wanted)) level = wanted;
+            else System.err.println("MINITRON_LOG=" + minitronLog + " is not one of " + LOG_LEVELS + "; logging at warn");
+        }
+        System.setProperty(LOG_LEVEL_PROPERTY, level);
     }
 
     @SuppressWarnings("unchecked")

@@ -1,5 +1,6 @@
 package ai.minitron.kernel;
 
+import org.dflib.jjava.jupyter.channels.ShellReplyEnvironment;
 import org.dflib.jjava.jupyter.kernel.BaseKernel;
 import org.dflib.jjava.jupyter.kernel.BaseKernelBuilder;
 import org.dflib.jjava.jupyter.kernel.HelpLink;
@@ -11,6 +12,7 @@ import org.dflib.jjava.jupyter.kernel.LanguageInfo;
 import org.dflib.jjava.jupyter.kernel.ReplacementOptions;
 import org.dflib.jjava.jupyter.kernel.display.DisplayData;
 
+import java.nio.charset.Charset;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -18,14 +20,18 @@ import java.util.List;
  * The Jupyter side: adapts {@link JavaEvaluator} to the Jupyter protocol implemented by jjava-jupyter
  * (the maintained fork of IJava's jupyter-jvm-basekernel). Execute, complete, inspect, is_complete, interrupt
  * (kernel.json {@code interrupt_mode: message}), display_data and update_display_data.
+ *
+ * <p>A cell's {@code System.out} / {@code System.err} are {@link CellStreams}: whole lines, flushed on a short
+ * timer, at the end of the cell and before every other output of the cell.
  */
 public final class MinitronKernel extends BaseKernel {
 
     public static final String VERSION = "0.1.0";
 
     private final JavaEvaluator evaluator;
+    private final CellStreams streams;
 
-    private MinitronKernel(String name, String version, JupyterIO io, CommManager comms,
+    private MinitronKernel(String name, String version, JupyterIO io, Charset charset, CommManager comms,
                            org.dflib.jjava.jupyter.kernel.display.Renderer renderer, MagicsRegistry magics,
                            StringStyler errorStyler, JavaEvaluator evaluator) {
         super(name, version,
@@ -39,9 +45,11 @@ public final class MinitronKernel extends BaseKernel {
                 List.of(new HelpLink("JShell", "https://docs.oracle.com/en/java/javase/17/jshell/")),
                 null, io, comms, renderer, null, magics, false, errorStyler);
         this.evaluator = evaluator;
+        this.streams = new CellStreams(io.out, io.err, charset);
         Display.setSink(new DisplaySink() {
             @Override
             public void display(MimeBundle bundle, String displayId) {
+                streams.flushAll();
                 DisplayData d = toDisplayData(bundle);
                 d.setDisplayId(displayId);
                 io.display.display(d);
@@ -49,6 +57,7 @@ public final class MinitronKernel extends BaseKernel {
 
             @Override
             public void update(MimeBundle bundle, String displayId) {
+                streams.flushAll();
                 io.display.updateDisplay(displayId, toDisplayData(bundle));
             }
         });
@@ -66,7 +75,8 @@ public final class MinitronKernel extends BaseKernel {
         }
 
         MinitronKernel build(JavaEvaluator evaluator) {
-            return new MinitronKernel(buildName(), buildVersion(), buildJupyterIO(buildJupyterIOEncoding()),
+            Charset charset = buildJupyterIOEncoding();
+            return new MinitronKernel(buildName(), buildVersion(), buildJupyterIO(charset), charset,
                     buildCommManager(), buildRenderer(), buildMagicsRegistry(), buildErrorStyler(), evaluator);
         }
     }
@@ -92,12 +102,21 @@ public final class MinitronKernel extends BaseKernel {
         }
     }
 
+    /** The cell writes to {@link CellStreams} (BaseKernel restores the JVM's own streams after the reply). */
+    @Override
+    protected void replaceOutputStreams(ShellReplyEnvironment env) {
+        super.replaceOutputStreams(env);
+        streams.install();
+    }
+
     @Override
     public DisplayData eval(String source) {
-        System.out.flush();
-        Object value = evalRaw(source);
-        System.out.flush();
-        System.err.flush();
+        Object value;
+        try {
+            value = evalRaw(source);
+        } finally {
+            streams.flushAll();  // before the result or the error
+        }
         MimeBundle bundle = Renderer.render(value);
         return bundle == null ? null : toDisplayData(bundle);
     }
@@ -127,6 +146,7 @@ public final class MinitronKernel extends BaseKernel {
     @Override
     public void onShutdown(boolean isRestarting) {
         try {
+            streams.close();
             evaluator.close();
         } finally {
             super.onShutdown(isRestarting);

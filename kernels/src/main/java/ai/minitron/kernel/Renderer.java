@@ -7,9 +7,15 @@ import javax.imageio.ImageIO;
 import java.awt.image.RenderedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.Reader;
 import java.io.UncheckedIOException;
+import java.io.Writer;
 import java.lang.reflect.Method;
 import java.util.Arrays;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Turns a value into a {@link MimeBundle}, richest representation first, always with a text/plain fallback:
@@ -23,6 +29,11 @@ import java.util.Arrays;
  *   <li>any object with public no-arg {@code toHtml()}, {@code toSvg()}, {@code toPng()} or {@code toMarkdown()};</li>
  *   <li>anything else: {@code toString()} (arrays element-wise).</li>
  * </ol>
+ *
+ * <p>Never an object identity ({@code java.io.PrintStream@1b6d3586}): a stream without a {@code toString()} of
+ * its own shows nothing (a cell ending in {@code System.out.printf(...)} has printed what it meant to), any
+ * other object without one shows its type and a hint, and identities inside a text (a list of such objects)
+ * become {@code <Type>}.
  */
 public final class Renderer {
 
@@ -41,17 +52,19 @@ public final class Renderer {
     }
 
     /**
-     * The bundle for {@code value}; {@code null} for {@code null} and for a {@link DisplayHandle} (that output is
-     * already shown; a cell ending in {@code display(x)} must not show it twice).
+     * The bundle for {@code value}; {@code null} for {@code null}, for a {@link DisplayHandle} (that output is
+     * already shown; a cell ending in {@code display(x)} must not show it twice) and for a stream or writer
+     * without a {@code toString()} of its own (the value of {@code printf}, {@code format}, {@code append}).
      */
     public static MimeBundle render(Object value) {
-        if (value == null || value instanceof DisplayHandle) return null;
+        if (value == null || value instanceof DisplayHandle || isBareStream(value)) return null;
         try {
             MimeBundle b = renderRich(value);
             if (!b.has(MimeBundle.TEXT)) b.put(MimeBundle.TEXT, plainText(value));
             return b;
         } catch (RuntimeException | LinkageError e) {
-            return new MimeBundle().put(MimeBundle.TEXT, safeToString(value) + "\n(rich display failed: " + e + ")");
+            return new MimeBundle().put(MimeBundle.TEXT,
+                    withoutIdentities(safeToString(value)) + "\n(rich display failed: " + e + ")");
         }
     }
 
@@ -205,9 +218,51 @@ public final class Renderer {
         if (value.getClass().isArray()) {
             Object[] wrapper = {value};
             String s = Arrays.deepToString(wrapper);
-            return s.substring(1, s.length() - 1);
+            return withoutIdentities(s.substring(1, s.length() - 1));
         }
-        return safeToString(value);
+        if (!hasOwnToString(value)) return describeType(value.getClass());
+        return withoutIdentities(safeToString(value));
+    }
+
+    /** {@code Type@hex}, as {@code Object.toString()} writes it (5 to 8 hex digits: not {@code acc@1}). */
+    private static final Pattern IDENTITY = Pattern.compile("\\b([A-Za-z_$][\\w.$]*)@([0-9a-f]{5,8})\\b");
+
+    /** Each {@code pkg.Type@1b6d3586} in {@code s} becomes {@code <Type>}. */
+    static String withoutIdentities(String s) {
+        Matcher m = IDENTITY.matcher(s);
+        if (!m.find()) return s;
+        StringBuilder b = new StringBuilder(s.length());
+        do {
+            String type = m.group(1);
+            m.appendReplacement(b, Matcher.quoteReplacement("<" + type.substring(type.lastIndexOf('.') + 1) + ">"));
+        } while (m.find());
+        m.appendTail(b);
+        return b.toString();
+    }
+
+    static boolean hasOwnToString(Object value) {
+        try {
+            return value.getClass().getMethod("toString").getDeclaringClass() != Object.class;
+        } catch (NoSuchMethodException e) {
+            return false;
+        }
+    }
+
+    /** An I/O stream or writer whose text would be its identity: what {@code printf} and friends return. */
+    private static boolean isBareStream(Object value) {
+        return (value instanceof OutputStream || value instanceof Writer || value instanceof InputStream
+                || value instanceof Reader) && !hasOwnToString(value);
+    }
+
+    /** What a value without a toString() of its own shows: its type (a lambda: its interface) and a hint. */
+    static String describeType(Class<?> c) {
+        if (c.isSynthetic() || c.isHidden()) {
+            Class<?>[] interfaces = c.getInterfaces();
+            return interfaces.length == 0 ? "<lambda>" : "<lambda implementing " + interfaces[0].getName() + ">";
+        }
+        // JShell names a cell's class REPL.$JShell$12$Foo: show Foo
+        String name = c.getName().startsWith("REPL.") ? c.getSimpleName() : c.getName();
+        return "<" + name + "> (no toString(): call its methods or read its fields to see its state)";
     }
 
     private static String safeToString(Object value) {
