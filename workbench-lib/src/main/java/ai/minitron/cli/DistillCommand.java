@@ -8,7 +8,7 @@ import ai.minitron.distill.IntermediateLoss;
 import ai.minitron.distill.KdLoss;
 import ai.minitron.distill.TeacherCache;
 import ai.minitron.distill.TeacherCorrection;
-import ai.minitron.importance.Provenance;
+import ai.minitron.model.Provenance;
 import ai.minitron.model.Weights;
 import ai.minitron.io.TensorDType;
 import ai.minitron.model.LanguageModel;

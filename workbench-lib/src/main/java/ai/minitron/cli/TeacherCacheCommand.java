@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDManager;
 import ai.minitron.data.Corpus;
 import ai.minitron.data.TokenDataset;
 import ai.minitron.distill.TeacherCache;
-import ai.minitron.importance.Provenance;
+import ai.minitron.model.Provenance;
 import ai.minitron.model.LanguageModel;
 import ai.minitron.tokenize.Tokenizer;
 import ai.minitron.train.DatasetBatches;

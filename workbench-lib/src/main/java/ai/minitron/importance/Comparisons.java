@@ -2,7 +2,7 @@ package ai.minitron.importance;
 
 import ai.minitron.config.ModelConfig;
 import ai.minitron.model.Weights;
-import ai.minitron.stats.ActivationStats;
+import ai.minitron.stats.RankAgreement;
 import java.util.ArrayList;
 import java.util.List;
 import tech.tablesaw.api.DoubleColumn;

@@ -5,8 +5,6 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.minitron.config.ModelConfig;
 import ai.minitron.model.Weights;
-import ai.minitron.stats.ActivationStats;
-import ai.minitron.stats.ChannelAccumulator;
 import ai.minitron.tap.Site;
 
 /**

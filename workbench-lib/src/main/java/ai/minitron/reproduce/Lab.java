@@ -10,6 +10,7 @@ import ai.minitron.importance.ImportanceEstimator;
 import ai.minitron.importance.ImportanceResult;
 import ai.minitron.importance.ImportanceTable;
 import ai.minitron.importance.Metric;
+import ai.minitron.io.FileTrees;
 import ai.minitron.io.TensorDType;
 import ai.minitron.model.LanguageModel;
 import ai.minitron.model.Weights;
@@ -27,10 +28,8 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.List;
-import java.util.stream.Stream;
 
 /**
  * The shared bench of the reproduction: the teacher, one training stream, one validation set, one
@@ -309,14 +308,9 @@ public final class Lab implements AutoCloseable {
         }
     }
 
-    static void deleteTree(Path p) {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(p)) {
-            for (Path f : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(f);
-            }
+    private static void deleteTree(Path p) {
+        try {
+            FileTrees.delete(p);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot delete " + p + ": " + e.getMessage(), e);
         }

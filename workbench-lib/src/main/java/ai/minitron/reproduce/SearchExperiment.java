@@ -3,7 +3,7 @@ package ai.minitron.reproduce;
 import ai.minitron.config.ModelConfig;
 import ai.minitron.importance.ImportanceTable;
 import ai.minitron.importance.Metric;
-import ai.minitron.importance.RankAgreement;
+import ai.minitron.stats.RankAgreement;
 import ai.minitron.prune.UnitScores;
 import ai.minitron.search.ArchitectureSearch;
 import ai.minitron.search.Candidate;
@@ -129,7 +129,7 @@ public final class SearchExperiment implements Experiment {
         IntColumn rank = IntColumn.create("rank");
         DoubleColumn tauCol = DoubleColumn.create("kendall_tau_to_final");
         for (int st = 0; st < stages; st++) {
-            int[] order = ImportanceTable.rank(negate(loss[st]));
+            int[] order = RankAgreement.rank(negate(loss[st]));
             for (int j = 0; j < ids.size(); j++) {
                 cand.append(ids.get(j));
                 stage.append(st);
@@ -139,8 +139,8 @@ public final class SearchExperiment implements Experiment {
                 tauCol.append(tau[st]);
             }
         }
-        String best0 = ids.get(ImportanceTable.rank(negate(loss[0]))[0]);
-        String bestN = ids.get(ImportanceTable.rank(negate(last))[0]);
+        String best0 = ids.get(RankAgreement.rank(negate(loss[0]))[0]);
+        String bestN = ids.get(RankAgreement.rank(negate(last))[0]);
         StringBuilder taus = new StringBuilder();
         for (double t : tau) {
             taus.append(String.format(Locale.ROOT, "%.2f ", t));

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.minitron.config.Architecture;
 import ai.minitron.config.ModelConfig;
 import ai.minitron.config.ParamCount;
-import ai.minitron.importance.RankAgreement;
+import ai.minitron.stats.RankAgreement;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -1,5 +1,6 @@
-package ai.minitron.stats;
+package ai.minitron.importance;
 
+import ai.minitron.stats.ExactSum;
 import java.math.BigInteger;
 import java.util.List;
 
