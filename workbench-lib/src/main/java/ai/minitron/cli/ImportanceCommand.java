@@ -12,6 +12,7 @@ import ai.minitron.importance.ImportanceTable;
 import ai.minitron.importance.Metric;
 import ai.minitron.io.AtomicFiles;
 import ai.minitron.model.LanguageModel;
+import ai.minitron.progress.Progress;
 import ai.minitron.tokenize.Tokenizer;
 import ai.minitron.viz.Charts;
 import java.nio.file.Files;
@@ -200,7 +201,7 @@ final class ImportanceCommand implements Callable<Integer> {
     }
 
     /** One progress bar per phase (activations, taylor, layer drop, ...). */
-    static final class PhaseBars implements ActivationPass.Progress, AutoCloseable {
+    static final class PhaseBars implements Progress, AutoCloseable {
         private String phase;
         private ProgressBar bar;
 

@@ -5,6 +5,7 @@ import ai.minitron.data.CalibrationSet;
 import ai.minitron.io.Sha256;
 import ai.minitron.model.Provenance;
 import ai.minitron.model.Weights;
+import ai.minitron.progress.Progress;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import java.time.Instant;
@@ -115,7 +116,7 @@ public final class ImportanceEstimator {
      * @param progress phase progress (may be null)
      */
     public static ImportanceResult run(ModelConfig c, Weights w, CalibrationSet cal, Options o, java.nio.file.Path modelDir,
-            ActivationPass.Progress progress) {
+            Progress progress) {
         cal.checkContext(c.maxPositionEmbeddings()).checkVocab(c.vocabSize());
         Instant started = Instant.now();
         String modelHash = modelDir != null ? Provenance.checkpointHash(modelDir) : Provenance.weightsHash(w);

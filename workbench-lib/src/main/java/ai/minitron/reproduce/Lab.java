@@ -14,6 +14,7 @@ import ai.minitron.io.FileTrees;
 import ai.minitron.io.TensorDType;
 import ai.minitron.model.LanguageModel;
 import ai.minitron.model.Weights;
+import ai.minitron.progress.Progress;
 import ai.minitron.prune.KeepSet;
 import ai.minitron.prune.PrunePlan;
 import ai.minitron.prune.Pruner;
@@ -42,13 +43,8 @@ import java.util.List;
  * <p>All comparisons within an experiment use the same data order, validation rows and token budget.
  */
 public final class Lab implements AutoCloseable {
-    /** Progress of the current phase (a progress bar in the CLI). */
-    public interface Progress {
-        void update(String phase, long done, long total);
-    }
-
     private final Path out;
-    private final Budget budget;
+    private final ComputeBudget budget;
     private final long seed;
     private final NDManager manager;
     private final LanguageModel teacher;
@@ -59,7 +55,7 @@ public final class Lab implements AutoCloseable {
     private final Progress progress;
     private ImportanceTable importance;
 
-    private Lab(Path out, Budget budget, long seed, NDManager manager, LanguageModel teacher, Path teacherDir,
+    private Lab(Path out, ComputeBudget budget, long seed, NDManager manager, LanguageModel teacher, Path teacherDir,
             TokenDataset train, TokenDataset validation, CalibrationSet calibration, Progress progress) {
         this.out = out;
         this.budget = budget;
@@ -70,7 +66,7 @@ public final class Lab implements AutoCloseable {
         this.train = train;
         this.validation = validation;
         this.calibration = calibration;
-        this.progress = progress == null ? (p, d, t) -> {} : progress;
+        this.progress = progress == null ? Progress.NONE : progress;
     }
 
     /**
@@ -78,7 +74,7 @@ public final class Lab implements AutoCloseable {
      *
      * @throws IllegalArgumentException naming the directory or split at fault
      */
-    public static Lab open(Path teacherDir, Path corpusDir, Path out, Budget budget, long seed, Progress progress) {
+    public static Lab open(Path teacherDir, Path corpusDir, Path out, ComputeBudget budget, long seed, Progress progress) {
         Path trainFile = corpusDir.resolve(Corpus.Split.TRAIN.fileName());
         Path valFile = corpusDir.resolve(Corpus.Split.VALIDATION.fileName());
         for (Path f : List.of(trainFile, valFile)) {
@@ -114,7 +110,7 @@ public final class Lab implements AutoCloseable {
         }
     }
 
-    public Budget budget() {
+    public ComputeBudget budget() {
         return budget;
     }
 
