@@ -19,7 +19,7 @@ import java.util.Set;
 import tech.tablesaw.api.Table;
 
 /**
- * Step (1) of Minitron (arXiv 2407.14679 §2; ARCHITECTURE.md §5): scores every prunable unit of a
+ * Step (1) of Minitron (arXiv 2407.14679 §2; docs/architecture.md, "Importance statistics"): scores every prunable unit of a
  * trained model — attention heads, MLP neurons, embedding channels, layers — with the paper's
  * activation importance under all 9 aggregation pairs, its depth metrics, and the baselines it is
  * compared with, in one {@link ImportanceTable}.

@@ -22,7 +22,7 @@ import tech.tablesaw.api.Table;
 import tech.tablesaw.selection.Selection;
 
 /**
- * The importance results of one run as a long table, one row per scored unit (ARCHITECTURE.md §5):
+ * The importance results of one run as a long table, one row per scored unit (docs/architecture.md, "Importance statistics"):
  *
  * <pre>
  *   run_id, layer, axis, unit, metric, batch_agg, seq_agg, score, n_samples, n_tokens

@@ -22,7 +22,7 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The invariants of ARCHITECTURE.md §6, on random models with every feature switched on somewhere. */
+/** The invariants of docs/architecture.md, "Pruning units", on random models with every feature switched on somewhere. */
 class PrunerTest {
     /** 4 layers, 8 query heads over 2 KV heads (4 per group), biases everywhere, untied. */
     static final ModelConfig LLAMA = new ModelConfig(Architecture.LLAMA, 50, 24, 40, 4, 8, 2, 6, 64, 10000.0, 1.0,
