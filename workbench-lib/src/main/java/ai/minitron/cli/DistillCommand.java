@@ -20,8 +20,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -166,7 +164,7 @@ final class DistillCommand implements Callable<Integer> {
                 System.err.printf("teacher correction: %d steps x %,d tokens on %s -> %s%n", correctionSteps,
                         tc.tokensPerStep(), data, out.resolve(TeacherCorrection.CORRECTED));
                 TeacherCorrection.Result r;
-                try (ProgressBar pb = bar("correct teacher", correctionSteps)) {
+                try (ProgressBar pb = ProgressBars.open("correct teacher", correctionSteps)) {
                     r = TeacherCorrection.run(teacher.config(), teacherWeights, teacher.tokenizerJson(),
                             teacherCorrectionTokens, tc, trainBatches, valBatches, out, m, listener(pb));
                 }
@@ -190,7 +188,7 @@ final class DistillCommand implements Callable<Integer> {
                             + ", alpha " + (options.intermediate().dynamic() ? "dynamic" : options.intermediate().weight()),
                     teacherCache == null ? "" : ", teacher from cache " + teacherCache);
             List<Distiller.Validation> log;
-            try (ProgressBar pb = bar("distill", steps)) {
+            try (ProgressBar pb = ProgressBars.open("distill", steps)) {
                 log = d.run(student.weights(), tc, trainBatches, valBatches, out, listener(pb));
             }
             Path modelDir = out.resolve("model");
@@ -212,11 +210,6 @@ final class DistillCommand implements Callable<Integer> {
             System.out.println("distilled model written to " + modelDir);
         }
         return 0;
-    }
-
-    private static ProgressBar bar(String name, int steps) {
-        return new ProgressBarBuilder().setTaskName(name).setInitialMax(steps).setStyle(ProgressBarStyle.ASCII)
-                .continuousUpdate().build();
     }
 
     private static TrainLoop.Listener listener(ProgressBar pb) {

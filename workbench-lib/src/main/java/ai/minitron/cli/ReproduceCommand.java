@@ -42,7 +42,7 @@ final class ReproduceCommand implements Callable<Integer> {
         String command = "minitron reproduce --out " + out + (quick ? " --quick" : "")
                 + (scale != 1 ? " --scale " + scale : "") + (only != null ? " --only " + only : "") + " --seed " + seed;
         List<Findings.Summary> done;
-        try (ImportanceCommand.PhaseBars bars = new ImportanceCommand.PhaseBars();
+        try (ProgressBars bars = new ProgressBars();
                 Lab lab = Lab.open(teacher, corpus, out, budget, seed, bars::update)) {
             done = Findings.run(lab, selected, command, new Findings.Listener() {
                 @Override

@@ -21,8 +21,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -90,8 +88,7 @@ final class TrainCommand implements Callable<Integer> {
         Files.copy(configFile, out.resolve("run-config.json"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         long t0 = System.nanoTime();
         try (NDManager m = NDManager.newBaseManager();
-                ProgressBar pb = new ProgressBarBuilder().setTaskName("train").setInitialMax(tc.steps())
-                        .setStyle(ProgressBarStyle.ASCII).continuousUpdate().build()) {
+                ProgressBar pb = ProgressBars.open("train", tc.steps())) {
             Weights w = Weights.random(config, m, initSeed, DataType.FLOAT32);
             TrainLoop loop = new TrainLoop(config, w, tc, new DatasetBatches(trainSet, tc.seed(), true),
                     new DatasetBatches(valSet, 0, false), TrainLoop.languageModelling(config), out,
