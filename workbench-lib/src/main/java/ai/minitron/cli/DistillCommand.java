@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -35,11 +36,8 @@ final class DistillCommand implements Callable<Integer> {
     @Option(names = "--student", required = true, description = "Student checkpoint directory (e.g. a pruned export).")
     Path studentDir;
 
-    @Option(names = "--data", required = true, description = "Training split file.")
-    Path data;
-
-    @Option(names = "--val", description = "Validation split file (default: validation.txt beside --data).")
-    Path val;
+    @Mixin
+    SplitOptions split;
 
     @Option(names = "--tokens", required = true, description = "Student training tokens (steps = tokens / (batch x seq-len)).")
     long tokens;
@@ -131,7 +129,7 @@ final class DistillCommand implements Callable<Integer> {
         int steps = (int) Math.max(1, tokens / ((long) batchSize * seqLen));
         TrainConfig tc = new TrainConfig(steps, batchSize, seqLen, 1, lr, minLr, Math.min(warmup, steps), 0.0, 0.9, 0.95,
                 1e-8, 1.0, evalEvery, evalBatches, checkpointEvery, seed);
-        Path valFile = val != null ? val : data.toAbsolutePath().getParent().resolve("validation.txt");
+        Path valFile = split.validation();
         if (teacherCache != null && teacherCorrectionTokens > 0) {
             throw new IllegalArgumentException("--teacher-cache and --teacher-correction-tokens together: build the cache"
                     + " from the corrected teacher instead (minitron teacher-cache --teacher OUT/"
@@ -149,7 +147,7 @@ final class DistillCommand implements Callable<Integer> {
                 if (!alignVocab) {
                     teacher.checkVocab(tok);
                 }
-                trainSet = TokenDataset.pack(Corpus.read(data).documents(), tok, seqLen);
+                trainSet = TokenDataset.pack(Corpus.read(split.data).documents(), tok, seqLen);
                 valSet = TokenDataset.pack(Corpus.read(valFile).documents(), tok, seqLen);
             }
             KdLoss.Config lossConfig = new KdLoss.Config(loss, temperature, beta, topK);
@@ -162,7 +160,7 @@ final class DistillCommand implements Callable<Integer> {
             if (teacherCorrectionTokens > 0) {
                 int correctionSteps = (int) Math.max(1, teacherCorrectionTokens / tc.tokensPerStep());
                 System.err.printf("teacher correction: %d steps x %,d tokens on %s -> %s%n", correctionSteps,
-                        tc.tokensPerStep(), data, out.resolve(TeacherCorrection.CORRECTED));
+                        tc.tokensPerStep(), split.data, out.resolve(TeacherCorrection.CORRECTED));
                 TeacherCorrection.Result r;
                 try (ProgressBar pb = ProgressBars.open("correct teacher", correctionSteps)) {
                     r = TeacherCorrection.run(teacher.config(), teacherWeights, teacher.tokenizerJson(),
