@@ -17,6 +17,7 @@ import ai.minitron.config.*;
 import ai.minitron.model.*;
 import ai.minitron.io.*;
 import ai.minitron.tap.*;
+import ai.minitron.progress.*;
 import ai.djl.ndarray.*;
 import ai.djl.ndarray.types.*;
 import tech.tablesaw.api.*;

@@ -20,8 +20,6 @@ import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.function.LongConsumer;
 import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -51,8 +49,7 @@ public final class ConvertCommand implements Callable<Integer> {
         try (GgufFile g = GgufFile.open(in)) {
             types = typeCounts(g);
             int steps = TensorSchema.expectedShapes(LlamaGguf.config(g)).size() + 1; // + saving
-            try (ProgressBar pb = new ProgressBarBuilder().setTaskName("convert").setInitialMax(steps)
-                    .setStyle(ProgressBarStyle.ASCII).setUnit(" steps", 1).continuousUpdate().build()) {
+            try (ProgressBar pb = ProgressBars.open("convert", steps, " steps")) {
                 c = convert(g, out, dtype, pb::stepTo);
             }
         }

@@ -8,7 +8,7 @@ import ai.minitron.distill.IntermediateLoss;
 import ai.minitron.distill.KdLoss;
 import ai.minitron.distill.TeacherCache;
 import ai.minitron.distill.TeacherCorrection;
-import ai.minitron.importance.Provenance;
+import ai.minitron.model.Provenance;
 import ai.minitron.model.Weights;
 import ai.minitron.io.TensorDType;
 import ai.minitron.model.LanguageModel;
@@ -20,9 +20,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -37,11 +36,8 @@ final class DistillCommand implements Callable<Integer> {
     @Option(names = "--student", required = true, description = "Student checkpoint directory (e.g. a pruned export).")
     Path studentDir;
 
-    @Option(names = "--data", required = true, description = "Training split file.")
-    Path data;
-
-    @Option(names = "--val", description = "Validation split file (default: validation.txt beside --data).")
-    Path val;
+    @Mixin
+    SplitOptions split;
 
     @Option(names = "--tokens", required = true, description = "Student training tokens (steps = tokens / (batch x seq-len)).")
     long tokens;
@@ -134,7 +130,7 @@ final class DistillCommand implements Callable<Integer> {
         TrainConfig tc = TrainConfig.builder().steps(steps).batchSize(batchSize).seqLen(seqLen).lr(lr).minLr(minLr)
                 .warmupSteps(Math.min(warmup, steps)).evalEvery(evalEvery).evalBatches(evalBatches)
                 .checkpointEvery(checkpointEvery).seed(seed).build();
-        Path valFile = val != null ? val : data.toAbsolutePath().getParent().resolve("validation.txt");
+        Path valFile = split.validation();
         if (teacherCache != null && teacherCorrectionTokens > 0) {
             throw new IllegalArgumentException("--teacher-cache and --teacher-correction-tokens together: build the cache"
                     + " from the corrected teacher instead (minitron teacher-cache --teacher OUT/"
@@ -152,7 +148,7 @@ final class DistillCommand implements Callable<Integer> {
                 if (!alignVocab) {
                     teacher.checkVocab(tok);
                 }
-                trainSet = TokenDataset.pack(Corpus.read(data).documents(), tok, seqLen);
+                trainSet = TokenDataset.pack(Corpus.read(split.data).documents(), tok, seqLen);
                 valSet = TokenDataset.pack(Corpus.read(valFile).documents(), tok, seqLen);
             }
             KdLoss.Config lossConfig = new KdLoss.Config(loss, temperature, beta, topK);
@@ -165,9 +161,9 @@ final class DistillCommand implements Callable<Integer> {
             if (teacherCorrectionTokens > 0) {
                 int correctionSteps = (int) Math.max(1, teacherCorrectionTokens / tc.tokensPerStep());
                 System.err.printf("teacher correction: %d steps x %,d tokens on %s -> %s%n", correctionSteps,
-                        tc.tokensPerStep(), data, out.resolve(TeacherCorrection.CORRECTED));
+                        tc.tokensPerStep(), split.data, out.resolve(TeacherCorrection.CORRECTED));
                 TeacherCorrection.Result r;
-                try (ProgressBar pb = bar("correct teacher", correctionSteps)) {
+                try (ProgressBar pb = ProgressBars.open("correct teacher", correctionSteps)) {
                     r = TeacherCorrection.run(teacher.config(), teacherWeights, teacher.tokenizerJson(),
                             teacherCorrectionTokens, tc, trainBatches, valBatches, out, m, listener(pb));
                 }
@@ -191,7 +187,7 @@ final class DistillCommand implements Callable<Integer> {
                             + ", alpha " + (options.intermediate().dynamic() ? "dynamic" : options.intermediate().weight()),
                     teacherCache == null ? "" : ", teacher from cache " + teacherCache);
             List<Distiller.Validation> log;
-            try (ProgressBar pb = bar("distill", steps)) {
+            try (ProgressBar pb = ProgressBars.open("distill", steps)) {
                 log = d.run(student.weights(), tc, trainBatches, valBatches, out, listener(pb));
             }
             Path modelDir = out.resolve("model");
@@ -213,11 +209,6 @@ final class DistillCommand implements Callable<Integer> {
             System.out.println("distilled model written to " + modelDir);
         }
         return 0;
-    }
-
-    private static ProgressBar bar(String name, int steps) {
-        return new ProgressBarBuilder().setTaskName(name).setInitialMax(steps).setStyle(ProgressBarStyle.ASCII)
-                .continuousUpdate().build();
     }
 
     private static TrainLoop.Listener listener(ProgressBar pb) {

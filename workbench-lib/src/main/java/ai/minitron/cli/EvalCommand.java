@@ -20,8 +20,6 @@ import java.util.Map;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -196,7 +194,7 @@ final class EvalCommand implements Callable<Integer> {
         int s = sliding ? (stride != null ? stride : Math.max(1, seqLen / 2)) : seqLen;
         int windows = sliding ? Perplexity.slidingWindowCount(tokens.length, seqLen, s) : Perplexity.windowCount(tokens.length, seqLen);
         Perplexity.Result r;
-        try (ProgressBar pb = progress(windows)) {
+        try (ProgressBar pb = ProgressBars.open("eval", windows, " windows")) {
             r = sliding ? Perplexity.sliding(lm.config(), lm.weights(), m, tokens, seqLen, s, batchSize, pb::stepTo)
                     : Perplexity.windowed(lm.config(), lm.weights(), m, tokens, seqLen, batchSize, pb::stepTo);
         }
@@ -222,7 +220,7 @@ final class EvalCommand implements Callable<Integer> {
         }
         long prefix = Perplexity.prefixToken(tok);
         Perplexity.DocumentResult r;
-        try (ProgressBar pb = progress(Perplexity.documentWindowCount(tokens, seqLen))) {
+        try (ProgressBar pb = ProgressBars.open("eval", Perplexity.documentWindowCount(tokens, seqLen), " windows")) {
             r = Perplexity.documents(lm.config(), lm.weights(), m, texts, tokens, prefix, seqLen, batchSize, pb::stepTo);
         }
         System.out.println("model       " + model);
@@ -243,10 +241,5 @@ final class EvalCommand implements Callable<Integer> {
                     nll / r.bytes() / Math.log(2), Math.exp(nll / r.tokens()), unigramFrom);
         }
         return Evaluator.records(text.getFileName().toString(), text.toString(), r);
-    }
-
-    private static ProgressBar progress(int windows) {
-        return new ProgressBarBuilder().setTaskName("eval").setInitialMax(windows)
-                .setStyle(ProgressBarStyle.ASCII).setUnit(" windows", 1).continuousUpdate().build();
     }
 }

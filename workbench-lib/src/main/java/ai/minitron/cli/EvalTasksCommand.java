@@ -19,8 +19,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import tech.tablesaw.api.Table;
@@ -82,7 +80,7 @@ final class EvalTasksCommand implements Callable<Integer> {
     private List<EvalRecord> multipleChoice(LanguageModel lm, NDManager m, Tokenizer tok, TaskFile.Task t) {
         var items = t.multipleChoice();
         MultipleChoice.Result r;
-        try (ProgressBar pb = progress(t.name(), MultipleChoice.sequenceCount(items), " sequences")) {
+        try (ProgressBar pb = ProgressBars.open(t.name(), MultipleChoice.sequenceCount(items), " sequences")) {
             r = MultipleChoice.evaluate(lm.config(), lm.weights(), m, tok, t.name(), items, batchSize, pb::stepTo);
         }
         double chance = items.stream().mapToDouble(i -> 1.0 / i.choices().size()).average().orElse(Double.NaN);
@@ -98,7 +96,7 @@ final class EvalTasksCommand implements Callable<Integer> {
     private List<EvalRecord> lastWord(LanguageModel lm, NDManager m, Tokenizer tok, TaskFile.Task t) {
         var items = t.lastWord();
         LastWord.Result r;
-        try (ProgressBar pb = progress(t.name(), items.size(), " items")) {
+        try (ProgressBar pb = ProgressBars.open(t.name(), items.size(), " items")) {
             r = LastWord.evaluate(lm.config(), lm.weights(), m, tok, t.name(), items, batchSize, pb::stepTo);
         }
         System.out.println("task         " + t.name() + " (" + t.path() + ": last word, " + items.size() + " items)");
@@ -127,10 +125,5 @@ final class EvalTasksCommand implements Callable<Integer> {
 
     private static void print(String metric, Accuracy a) {
         System.out.printf("%-12s %.4f ± %.4f (%d/%d)%n", metric, a.value(), a.stderr(), a.correct(), a.n());
-    }
-
-    private static ProgressBar progress(String task, int max, String unit) {
-        return new ProgressBarBuilder().setTaskName(task).setInitialMax(max)
-                .setStyle(ProgressBarStyle.ASCII).setUnit(unit, 1).continuousUpdate().build();
     }
 }

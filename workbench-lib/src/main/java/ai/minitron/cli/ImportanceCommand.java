@@ -20,9 +20,6 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -115,7 +112,7 @@ final class ImportanceCommand implements Callable<Integer> {
                 return 0;
             }
             ImportanceResult res;
-            try (PhaseBars bars = new PhaseBars()) {
+            try (ProgressBars bars = new ProgressBars()) {
                 res = ImportanceEstimator.run(lm.config(), lm.weights(), cal, opts, model, bars);
             }
             List<Path> files = res.write(out);
@@ -197,30 +194,5 @@ final class ImportanceCommand implements Callable<Integer> {
         }
         throw new DataException("--data " + data + ": no such split file (nor data/corpus/" + name
                 + " above the working directory)");
-    }
-
-    /** One progress bar per phase (activations, taylor, layer drop, ...). */
-    static final class PhaseBars implements ActivationPass.Progress, AutoCloseable {
-        private String phase;
-        private ProgressBar bar;
-
-        @Override
-        public void update(String p, long done, long total) {
-            if (!p.equals(phase)) {
-                close();
-                phase = p;
-                bar = new ProgressBarBuilder().setTaskName(p).setInitialMax(total).setStyle(ProgressBarStyle.ASCII)
-                        .continuousUpdate().build();
-            }
-            bar.stepTo(done);
-        }
-
-        @Override
-        public void close() {
-            if (bar != null) {
-                bar.close();
-                bar = null;
-            }
-        }
     }
 }

@@ -2,7 +2,7 @@ package ai.minitron.cli;
 
 import ai.minitron.importance.ImportanceTable;
 import ai.minitron.importance.Metric;
-import ai.minitron.importance.Provenance;
+import ai.minitron.model.Provenance;
 import ai.minitron.prune.UnitScores;
 import com.google.gson.JsonObject;
 import java.nio.file.Path;

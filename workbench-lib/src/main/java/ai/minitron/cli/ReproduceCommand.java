@@ -1,6 +1,6 @@
 package ai.minitron.cli;
 
-import ai.minitron.reproduce.Budget;
+import ai.minitron.reproduce.ComputeBudget;
 import ai.minitron.reproduce.Experiment;
 import ai.minitron.reproduce.Findings;
 import ai.minitron.reproduce.Lab;
@@ -38,11 +38,11 @@ final class ReproduceCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Set<Integer> selected = Findings.parseOnly(only);
-        Budget budget = quick ? Budget.quick() : Budget.full().scaled(scale);
+        ComputeBudget budget = quick ? ComputeBudget.quick() : ComputeBudget.full().scaled(scale);
         String command = "minitron reproduce --out " + out + (quick ? " --quick" : "")
                 + (scale != 1 ? " --scale " + scale : "") + (only != null ? " --only " + only : "") + " --seed " + seed;
         List<Findings.Summary> done;
-        try (ImportanceCommand.PhaseBars bars = new ImportanceCommand.PhaseBars();
+        try (ProgressBars bars = new ProgressBars();
                 Lab lab = Lab.open(teacher, corpus, out, budget, seed, bars::update)) {
             done = Findings.run(lab, selected, command, new Findings.Listener() {
                 @Override

@@ -26,8 +26,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import tech.tablesaw.api.Table;
@@ -180,8 +178,7 @@ final class SearchCommand implements Callable<Integer> {
             }
             SearchResult r;
             long t0 = System.nanoTime();
-            try (ProgressBar pb = new ProgressBarBuilder().setTaskName("search").setInitialMax(cands.size())
-                    .setStyle(ProgressBarStyle.ASCII).continuousUpdate().build()) {
+            try (ProgressBar pb = ProgressBars.open("search", cands.size())) {
                 search.listener(new SearchListener() {
                     @Override
                     public void onCandidate(int index, int total, Candidate c, boolean resumed) {

@@ -4,15 +4,13 @@ import ai.djl.ndarray.NDManager;
 import ai.minitron.data.Corpus;
 import ai.minitron.data.TokenDataset;
 import ai.minitron.distill.TeacherCache;
-import ai.minitron.importance.Provenance;
+import ai.minitron.model.Provenance;
 import ai.minitron.model.LanguageModel;
 import ai.minitron.tokenize.Tokenizer;
 import ai.minitron.train.DatasetBatches;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -72,8 +70,7 @@ final class TeacherCacheCommand implements Callable<Integer> {
             System.err.printf("caching top-%d logits of %s over %,d samples x %d tokens of %s%n", topK, teacherDir, samples,
                     seqLen, data);
             TeacherCache.Manifest mf;
-            try (ProgressBar pb = new ProgressBarBuilder().setTaskName("teacher-cache").setInitialMax(samples)
-                    .setStyle(ProgressBarStyle.ASCII).continuousUpdate().build()) {
+            try (ProgressBar pb = ProgressBars.open("teacher-cache", samples)) {
                 mf = TeacherCache.build(teacher.config(), teacher.weights(), hash, data.getFileName().toString(), rows,
                         samples, topK, temperature, batchSize, shardSamples, out, pb::stepTo);
             }

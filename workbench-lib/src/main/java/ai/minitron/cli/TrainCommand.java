@@ -21,9 +21,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -36,11 +35,8 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--config", required = true, description = "Run config JSON: {\"model\": {HF config.json}, \"training\": {...}, \"tokenizer\": PATH, \"init_seed\": N}.")
     Path configFile;
 
-    @Option(names = "--data", required = true, description = "Training split file (e.g. data/corpus/train.txt).")
-    Path data;
-
-    @Option(names = "--val", description = "Validation split file (default: validation.txt beside --data).")
-    Path val;
+    @Mixin
+    SplitOptions split;
 
     @Option(names = "--out", required = true, description = "Output directory: checkpoint/, metrics.arrow, model/.")
     Path out;
@@ -64,7 +60,7 @@ final class TrainCommand implements Callable<Integer> {
             tokPath = Path.of(run.get("tokenizer").getAsString());
         }
         long initSeed = run.has("init_seed") ? run.get("init_seed").getAsLong() : 0;
-        Path valFile = val != null ? val : data.toAbsolutePath().getParent().resolve("validation.txt");
+        Path valFile = split.validation();
         TokenDataset.checkSeqLen(tc.seqLen(), config.maxPositionEmbeddings());
 
         TokenDataset trainSet;
@@ -74,8 +70,8 @@ final class TrainCommand implements Callable<Integer> {
                 throw new IllegalArgumentException(configFile + ": vocab_size " + config.vocabSize()
                         + " is smaller than the tokenizer's " + tok.vocabSize() + " tokens (" + tokPath + ")");
             }
-            System.err.println("tokenizing " + data + " ...");
-            trainSet = TokenDataset.pack(Corpus.read(data).documents(), tok, tc.seqLen());
+            System.err.println("tokenizing " + split.data + " ...");
+            trainSet = TokenDataset.pack(Corpus.read(split.data).documents(), tok, tc.seqLen());
             valSet = TokenDataset.pack(Corpus.read(valFile).documents(), tok, tc.seqLen());
         }
         System.err.printf("model %s: %,d parameters; train %,d samples x %d tokens (%s), validation %,d samples%n",
@@ -88,8 +84,7 @@ final class TrainCommand implements Callable<Integer> {
         Files.copy(configFile, out.resolve("run-config.json"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         long t0 = System.nanoTime();
         try (NDManager m = NDManager.newBaseManager();
-                ProgressBar pb = new ProgressBarBuilder().setTaskName("train").setInitialMax(tc.steps())
-                        .setStyle(ProgressBarStyle.ASCII).continuousUpdate().build()) {
+                ProgressBar pb = ProgressBars.open("train", tc.steps())) {
             Weights w = Weights.random(config, m, initSeed, DataType.FLOAT32);
             TrainLoop loop = new TrainLoop(config, w, tc, new DatasetBatches(trainSet, tc.seed(), true),
                     new DatasetBatches(valSet, 0, false), TrainLoop.languageModelling(config), out,

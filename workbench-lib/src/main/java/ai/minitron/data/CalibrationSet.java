@@ -3,15 +3,14 @@ package ai.minitron.data;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.minitron.io.Sha256;
 import ai.minitron.tokenize.Tokenizer;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
 import java.util.function.Function;
@@ -329,19 +328,14 @@ public final class CalibrationSet {
      * little-endian int, then its ids as 4-byte little-endian ints.
      */
     public String contentHash() {
-        MessageDigest md;
-        try {
-            md = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        MessageDigest md = Sha256.digest();
         for (long[] r : rows) {
             ByteBuffer buf = ByteBuffer.allocate(4 * (r.length + 1)).order(ByteOrder.LITTLE_ENDIAN);
             buf.putInt(r.length);
             for (long id : r) buf.putInt((int) id);
             md.update(buf.array());
         }
-        return HexFormat.of().formatHex(md.digest());
+        return Sha256.hex(md);
     }
 
     @Override

@@ -1,12 +1,11 @@
 package ai.minitron.data;
 
+import ai.minitron.io.Sha256;
 import ai.minitron.tokenize.Tokenizer;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
 import java.util.function.Function;
@@ -293,12 +292,7 @@ public final class TokenDataset {
      * on seqLen, not on the shuffle or on which view you ask.
      */
     public String contentHash() {
-        MessageDigest md;
-        try {
-            md = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        MessageDigest md = Sha256.digest();
         ByteBuffer buf = ByteBuffer.allocate(4 * (seqLen + 1)).order(ByteOrder.LITTLE_ENDIAN);
         for (int s = 0; s < numSamples; s++) {
             buf.clear();
@@ -306,7 +300,7 @@ public final class TokenDataset {
             for (int j = 0; j <= seqLen; j++) buf.putInt(stream[off + j]);
             md.update(buf.array(), 0, buf.position());
         }
-        return HexFormat.of().formatHex(md.digest());
+        return Sha256.hex(md);
     }
 
     @Override

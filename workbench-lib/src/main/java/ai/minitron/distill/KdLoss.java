@@ -6,7 +6,7 @@ import ai.minitron.model.Scalars;
 
 /**
  * Logit distillation losses between a teacher's and a student's next-token distributions
- * (ARCHITECTURE.md §7; Hinton et al. 2015 for the temperature; Agarwal et al. 2024 "GKD" for the
+ * (docs/architecture.md, "Distillation"; Hinton et al. 2015 for the temperature; Agarwal et al. 2024 "GKD" for the
  * generalised JSD). With p = softmax(z_teacher / τ) and q = softmax(z_student / τ), per token:
  *
  * <ul>

@@ -2,6 +2,7 @@ package ai.minitron.distill;
 
 import ai.djl.ndarray.NDManager;
 import ai.minitron.config.ModelConfig;
+import ai.minitron.io.FileTrees;
 import ai.minitron.io.TensorDType;
 import ai.minitron.model.LanguageModel;
 import ai.minitron.model.Weights;
@@ -13,8 +14,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
-import java.util.stream.Stream;
 
 /**
  * Teacher correction (Minitron in practice, arXiv 2408.11796 §2): when the distillation data differs
@@ -64,23 +63,12 @@ public final class TeacherCorrection {
         new TrainLoop(config, copy, ctc, train, val, TrainLoop.languageModelling(config), out.resolve(WORK), progress).run();
         Path tmp = out.resolve(CORRECTED + ".tmp");
         try {
-            deleteTree(tmp);
+            FileTrees.delete(tmp);
             new LanguageModel(config, copy, tokenizerJson, TensorDType.F32).save(tmp, TensorDType.F32);
             Files.move(tmp, done, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the corrected teacher to " + done + ": " + e.getMessage(), e);
         }
         return new Result(copy, trained, done);
-    }
-
-    private static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(p)) {
-            for (Path q : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(q);
-            }
-        }
     }
 }

@@ -11,7 +11,7 @@ import java.util.Locale;
  *
  * <ul>
  *   <li>Device: a CUDA GPU when DJL's PyTorch engine sees one (an external libtorch CUDA build through
- *       {@code PYTORCH_LIBRARY_PATH}, ARCHITECTURE.md §8), otherwise the CPU. A GPU asked for but not
+ *       {@code PYTORCH_LIBRARY_PATH}, docs/architecture.md, "DJL facts"), otherwise the CPU. A GPU asked for but not
  *       visible is an error that says how to make it visible.
  *   <li>Dtype: float32 on CPU; float16 by default on GPU (half the memory and bandwidth). bfloat16 is
  *       never used: DJL 0.36's PyTorch engine aborts the whole JVM on a bfloat16 array on CPU (BF16

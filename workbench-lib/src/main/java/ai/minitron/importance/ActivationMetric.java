@@ -1,8 +1,6 @@
 package ai.minitron.importance;
 
 import ai.minitron.config.ModelConfig;
-import ai.minitron.stats.ActivationStats;
-import ai.minitron.stats.ChannelAccumulator;
 import ai.minitron.tap.Site;
 
 /**

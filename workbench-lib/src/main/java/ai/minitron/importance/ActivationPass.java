@@ -11,8 +11,7 @@ import ai.minitron.data.CalibrationSet;
 import ai.minitron.model.DecoderLM;
 import ai.minitron.model.Scalars;
 import ai.minitron.model.Weights;
-import ai.minitron.stats.ActivationStats;
-import ai.minitron.stats.ChannelAccumulator;
+import ai.minitron.progress.Progress;
 import ai.minitron.tap.Site;
 import ai.minitron.tap.Taps;
 import java.util.ArrayList;
@@ -119,12 +118,6 @@ public final class ActivationPass {
 
     private static DataType reduceType(DataType dtype) {
         return dtype == DataType.FLOAT16 ? DataType.FLOAT32 : dtype;
-    }
-
-    /** Progress of a long phase (a progress bar in the CLI). */
-    @FunctionalInterface
-    public interface Progress {
-        void update(String phase, long done, long total);
     }
 
     /**

@@ -3,7 +3,8 @@ package ai.minitron.importance;
 import ai.minitron.config.Axis;
 import ai.minitron.config.ModelConfig;
 import ai.minitron.model.Weights;
-import ai.minitron.stats.ActivationStats;
+import ai.minitron.progress.Progress;
+import ai.minitron.stats.RankAgreement;
 import java.util.ArrayList;
 import java.util.List;
 import tech.tablesaw.api.DoubleColumn;
@@ -20,7 +21,7 @@ import tech.tablesaw.api.Table;
  *
  * <p>Stability, for every activation-derived spec: scores from the first N/2, N/4, ... samples
  * (exact prefixes of the same pass, see {@link ActivationPass#run(ai.minitron.data.CalibrationSet,
- * int, int[], ActivationPass.Progress)}) against scores from all N: Jaccard index of the kept sets
+ * int, int[], Progress)}) against scores from all N: Jaccard index of the kept sets
  * (top {@code keepFraction} of the units) and Spearman ρ.
  */
 public final class Comparisons {

@@ -4,6 +4,7 @@ import ai.minitron.config.ModelConfig;
 import ai.minitron.data.CalibrationSet;
 import ai.minitron.model.DecoderLM;
 import ai.minitron.model.Weights;
+import ai.minitron.progress.Progress;
 import ai.minitron.train.ValidationLoss;
 import java.util.ArrayList;
 import java.util.List;
@@ -47,7 +48,7 @@ public final class DepthScan {
     }
 
     /** Loss increase when each single layer is removed [layers]. */
-    public double[] layerDrop(double baseline, ActivationPass.Progress progress) {
+    public double[] layerDrop(double baseline, Progress progress) {
         int n = config.numHiddenLayers();
         double[] out = new double[n];
         for (int l = 0; l < n; l++) {
@@ -58,7 +59,7 @@ public final class DepthScan {
     }
 
     /** Loss increase when the block of k layers starting at s is removed, for s = 0 .. L-k [L-k+1]. */
-    public double[] blockDrop(int k, double baseline, ActivationPass.Progress progress) {
+    public double[] blockDrop(int k, double baseline, Progress progress) {
         int n = config.numHiddenLayers();
         if (k < 1 || k >= n) {
             throw new IllegalArgumentException("block size k must be in [1, " + (n - 1) + "] for a model of " + n

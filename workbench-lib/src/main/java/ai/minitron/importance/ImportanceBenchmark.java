@@ -7,7 +7,6 @@ import ai.minitron.config.ModelConfig;
 import ai.minitron.data.CalibrationSet;
 import ai.minitron.model.DecoderLM;
 import ai.minitron.model.Weights;
-import ai.minitron.stats.ActivationStats;
 import ai.minitron.tap.Taps;
 import java.util.Arrays;
 import java.util.List;

@@ -3,24 +3,24 @@ package ai.minitron.importance;
 import ai.minitron.config.Axis;
 import ai.minitron.config.ModelConfig;
 import ai.minitron.data.CalibrationSet;
+import ai.minitron.io.Sha256;
+import ai.minitron.model.Provenance;
 import ai.minitron.model.Weights;
-import ai.minitron.stats.ActivationStats;
+import ai.minitron.progress.Progress;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumSet;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
 import tech.tablesaw.api.Table;
 
 /**
- * Step (1) of Minitron (arXiv 2407.14679 §2; ARCHITECTURE.md §5): scores every prunable unit of a
+ * Step (1) of Minitron (arXiv 2407.14679 §2; docs/architecture.md, "Importance statistics"): scores every prunable unit of a
  * trained model — attention heads, MLP neurons, embedding channels, layers — with the paper's
  * activation importance under all 9 aggregation pairs, its depth metrics, and the baselines it is
  * compared with, in one {@link ImportanceTable}.
@@ -117,7 +117,7 @@ public final class ImportanceEstimator {
      * @param progress phase progress (may be null)
      */
     public static ImportanceResult run(ModelConfig c, Weights w, CalibrationSet cal, Options o, java.nio.file.Path modelDir,
-            ActivationPass.Progress progress) {
+            Progress progress) {
         cal.checkContext(c.maxPositionEmbeddings()).checkVocab(c.vocabSize());
         Instant started = Instant.now();
         String modelHash = modelDir != null ? Provenance.checkpointHash(modelDir) : Provenance.weightsHash(w);
@@ -247,7 +247,7 @@ public final class ImportanceEstimator {
         calib.addProperty("batch_size", o.batchSize());
         calib.addProperty("content_sha256", calHash);
         calib.addProperty("source_sha256", cal.sourceHash());
-        calib.add("sample_ids", Provenance.toJson(cal.sampleIds()));
+        calib.add("sample_ids", toJson(cal.sampleIds()));
         calib.addProperty("depth_and_taylor_samples", small.size());
         run.add("calibration", calib);
         run.addProperty("seed", o.seed());
@@ -298,7 +298,12 @@ public final class ImportanceEstimator {
     static String runId(Instant t, String modelHash, String calHash, Options o) {
         String stamp = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC).format(t);
         String key = modelHash + "|" + calHash + "|" + o.seed() + "|" + o.metrics() + "|" + t.toEpochMilli();
-        byte[] h = Provenance.sha256().digest(key.getBytes(StandardCharsets.UTF_8));
-        return "imp-" + stamp + "-" + HexFormat.of().formatHex(h, 0, 4);
+        return "imp-" + stamp + "-" + Sha256.hex(key).substring(0, 8);
+    }
+
+    private static JsonArray toJson(int[] ids) {
+        JsonArray a = new JsonArray();
+        for (int i : ids) a.add(i);
+        return a;
     }
 }

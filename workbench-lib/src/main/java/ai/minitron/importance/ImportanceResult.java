@@ -1,7 +1,6 @@
 package ai.minitron.importance;
 
 import ai.minitron.io.AtomicFiles;
-import ai.minitron.stats.ActivationStats;
 import ai.minitron.stats.ArrowIo;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;

@@ -2,6 +2,7 @@ package ai.minitron.importance;
 
 import ai.minitron.config.Axis;
 import ai.minitron.stats.ArrowIo;
+import ai.minitron.stats.RankAgreement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import java.io.IOException;
@@ -22,7 +23,7 @@ import tech.tablesaw.api.Table;
 import tech.tablesaw.selection.Selection;
 
 /**
- * The importance results of one run as a long table, one row per scored unit (ARCHITECTURE.md §5):
+ * The importance results of one run as a long table, one row per scored unit (docs/architecture.md, "Importance statistics"):
  *
  * <pre>
  *   run_id, layer, axis, unit, metric, batch_agg, seq_agg, score, n_samples, n_tokens
@@ -209,24 +210,6 @@ public final class ImportanceTable {
         return metric + "|" + batch + "|" + seq + "|" + axis + "|" + layer;
     }
 
-    /** Unit indices sorted by descending score (NaN last; ties by ascending unit index). */
-    public static int[] rank(double[] scores) {
-        Integer[] idx = new Integer[scores.length];
-        for (int i = 0; i < idx.length; i++) idx[i] = i;
-        java.util.Arrays.sort(idx, (x, y) -> {
-            double a = scores[x];
-            double b = scores[y];
-            boolean na = Double.isNaN(a);
-            boolean nb = Double.isNaN(b);
-            if (na || nb) return na == nb ? Integer.compare(x, y) : (na ? 1 : -1);
-            int c = Double.compare(b, a);
-            return c != 0 ? c : Integer.compare(x, y);
-        });
-        int[] out = new int[idx.length];
-        for (int i = 0; i < out.length; i++) out[i] = idx[i];
-        return out;
-    }
-
     /** One metric + aggregation pair of the table. */
     public final class View {
         private final Spec spec;
@@ -276,7 +259,7 @@ public final class ImportanceTable {
 
         /** Unit indices sorted by descending importance: what pruning keeps first. */
         public int[] ranking(String axis, int layer) {
-            return rank(scores(axis, layer));
+            return RankAgreement.rank(scores(axis, layer));
         }
 
         /** Layer × unit matrix for heads or mlp; a single row for hidden or layer. */
@@ -363,7 +346,7 @@ public final class ImportanceTable {
             IntColumn rank = IntColumn.create("rank");
             double[][] mtx = matrix();
             for (int r = 0; r < mtx.length; r++) {
-                int[] order = rank(mtx[r]);
+                int[] order = RankAgreement.rank(mtx[r]);
                 int n = Math.min(k, order.length);
                 for (int i = 0; i < n; i++) {
                     int pos = top ? i : order.length - 1 - i;

@@ -11,6 +11,7 @@ import ai.minitron.model.DecoderLM;
 import ai.minitron.model.LmLoss;
 import ai.minitron.model.Scalars;
 import ai.minitron.model.Weights;
+import ai.minitron.progress.Progress;
 import java.util.List;
 
 /**
@@ -31,7 +32,7 @@ public final class TaylorMetric {
     private TaylorMetric() {}
 
     public static AxisScores scores(ModelConfig c, Weights w, CalibrationSet cal, int batchSize,
-            ActivationPass.Progress progress) {
+            Progress progress) {
         cal.checkContext(c.maxPositionEmbeddings()).checkVocab(c.vocabSize());
         double totalTokens = cal.tokens();
         List<CalibrationSet.Batch> batches = cal.batches(batchSize);

@@ -7,8 +7,6 @@ import ai.minitron.config.ModelConfig;
 import ai.minitron.config.TensorSchema;
 import ai.minitron.config.UnitLayout;
 import ai.minitron.model.Weights;
-import ai.minitron.stats.ActivationStats;
-import ai.minitron.stats.ChannelAccumulator;
 import ai.minitron.tap.Site;
 import java.util.EnumMap;
 import java.util.List;

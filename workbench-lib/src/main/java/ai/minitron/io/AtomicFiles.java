@@ -62,6 +62,18 @@ public final class AtomicFiles {
     writeBytes(target, text.getBytes(StandardCharsets.UTF_8));
   }
 
+  /** Atomically replaces {@code target} with a copy of the file {@code source}. */
+  public static void copy(Path source, Path target) throws IOException {
+    write(target, ch -> {
+      try (FileChannel in = FileChannel.open(source, StandardOpenOption.READ)) {
+        long size = in.size();
+        for (long at = 0; at < size; ) {
+          at += in.transferTo(at, size - at, ch);
+        }
+      }
+    });
+  }
+
   /**
    * Atomically replaces {@code target} with whatever {@code body} writes, streaming: the content
    * never has to exist as one array.

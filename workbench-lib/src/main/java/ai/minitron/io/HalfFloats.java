@@ -6,7 +6,7 @@ package ai.minitron.io;
  * top half of a float32: 1 sign, 8 exponent, 7 mantissa bits).
  *
  * <p>Java 17 has no {@code Float.float16ToFloat} (that arrived in Java 20), and DJL aborts the JVM on
- * a bfloat16 array (ARCHITECTURE.md section 8), so both directions are written out here.
+ * a bfloat16 array (docs/architecture.md, "DJL facts"), so both directions are written out here.
  *
  * <ul>
  *   <li>16 -> 32 bits is exact for every one of the 65536 patterns of either format, including

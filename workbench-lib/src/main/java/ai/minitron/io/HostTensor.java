@@ -15,7 +15,7 @@ import java.util.Objects;
  * An immutable, named tensor in host (JVM) memory: dtype, shape and little-endian bytes, exactly as
  * a safetensors file stores them. It is the currency between checkpoint files and the rest of the
  * workbench; nothing here touches DJL, so a BF16 tensor can be held and converted safely before it
- * goes anywhere near native code (ARCHITECTURE.md section 8).
+ * goes anywhere near native code (docs/architecture.md, "DJL facts").
  *
  * <p>Storage is one or more read-only little-endian {@link ByteBuffer} chunks. Tensors built in
  * memory have one chunk. Tensors read by {@link SafeTensors#read} are memory-mapped slices of the

@@ -1,14 +1,11 @@
 package ai.minitron.io;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 
 /**
  * Writes NumPy {@code .npy} files (format version 1.0, little-endian float32, C order), so any other
@@ -39,23 +36,22 @@ public final class Npy {
         head.put((byte) 0x93).put("NUMPY".getBytes(StandardCharsets.US_ASCII)).put((byte) 1).put((byte) 0);
         head.putShort((short) header.length());
         head.put(header.getBytes(StandardCharsets.US_ASCII));
+        head.flip();
         try {
-            Path parent = file.toAbsolutePath().getParent();
-            Files.createDirectories(parent);
-            Path tmp = Files.createTempFile(parent, "." + file.getFileName(), ".tmp");
-            try (OutputStream out = Files.newOutputStream(tmp)) {
-                out.write(head.array());
+            AtomicFiles.write(file, ch -> {
+                AtomicFiles.writeFully(ch, head);
                 ByteBuffer body = ByteBuffer.allocate(4 * 65536).order(ByteOrder.LITTLE_ENDIAN);
                 for (int i = 0; i < data.length; i++) {
                     body.putFloat(data[i]);
                     if (!body.hasRemaining()) {
-                        out.write(body.array(), 0, body.position());
+                        body.flip();
+                        AtomicFiles.writeFully(ch, body);
                         body.clear();
                     }
                 }
-                out.write(body.array(), 0, body.position());
-            }
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                body.flip();
+                AtomicFiles.writeFully(ch, body);
+            });
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
         }

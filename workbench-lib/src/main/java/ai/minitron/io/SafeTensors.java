@@ -35,7 +35,7 @@ import java.util.stream.Stream;
  * checkpoints described by {@code model.safetensors.index.json}.
  *
  * <p>Why our own: DJL's {@code NDList.decode} reads a whole file into one {@code byte[]} (so files of
- * 2 GiB and more fail) and a BF16 NDArray aborts the JVM (ARCHITECTURE.md section 8). Here every
+ * 2 GiB and more fail) and a BF16 NDArray aborts the JVM (docs/architecture.md, "DJL facts"). Here every
  * tensor is its own memory mapping of the file ({@link FileChannel#map}), so reading a 15 GB shard
  * costs address space, not heap, and BF16 stays bytes until {@link HostTensor#toFloats()}.
  *

@@ -11,7 +11,7 @@ import ai.minitron.tap.Taps;
 
 /**
  * The forward pass of a Llama-family decoder-only language model, as a plain function of a
- * {@link ModelConfig}, named {@link Weights} and token ids (ARCHITECTURE.md §4):
+ * {@link ModelConfig}, named {@link Weights} and token ids (docs/architecture.md, "Forward pass and taps"):
  *
  * <pre>
  *   x = embed_tokens[ids]                                  [B, T, H]

@@ -13,7 +13,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Map;
 
 /**
@@ -119,10 +118,7 @@ public final class LanguageModel implements AutoCloseable {
             ModelConfig out = config.withTorchDtype(torchDtypeName(storage));
             AtomicFiles.writeString(dir.resolve("config.json"), out.toJsonString() + "\n");
             if (tokenizerJson != null && !tokenizerJson.toAbsolutePath().equals(dir.resolve("tokenizer.json").toAbsolutePath())) {
-                Path tmp = AtomicFiles.tempSibling(dir.resolve("tokenizer.json"));
-                Files.copy(tokenizerJson, tmp, StandardCopyOption.REPLACE_EXISTING);
-                Files.move(tmp, dir.resolve("tokenizer.json"), StandardCopyOption.REPLACE_EXISTING,
-                        StandardCopyOption.ATOMIC_MOVE);
+                AtomicFiles.copy(tokenizerJson, dir.resolve("tokenizer.json"));
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot save checkpoint to " + dir + ": " + e.getMessage(), e);

@@ -20,7 +20,7 @@ import java.util.SplittableRandom;
 /**
  * A model's parameters: Hugging Face tensor name -> DJL NDArray, all owned by one NDManager.
  *
- * <p>The model is plain functions over this map (ARCHITECTURE.md §4), so pruning is slicing named
+ * <p>The model is plain functions over this map (docs/architecture.md, "Forward pass and taps"), so pruning is slicing named
  * tensors, export is writing them, and training updates them in place. Loading validates every
  * tensor against the shapes the {@link ModelConfig} implies ({@link TensorSchema}) and converts
  * F16/BF16 storage to the compute dtype in Java: a bfloat16 NDArray aborts the JVM on DJL's

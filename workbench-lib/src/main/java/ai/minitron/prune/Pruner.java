@@ -16,7 +16,7 @@ import java.util.List;
 import java.util.stream.IntStream;
 
 /**
- * Structured pruning by importance (Minitron, arXiv 2407.14679 §2.2 and ARCHITECTURE.md §6):
+ * Structured pruning by importance (Minitron, arXiv 2407.14679 §2.2 and docs/architecture.md, "Pruning units"):
  * {@link #select} turns a {@link PrunePlan} and importance {@link UnitScores} into the exact set of
  * surviving units ({@link KeepSet}); {@link #apply} slices every named tensor accordingly and
  * returns a new, smaller model, every tensor sliced along the dimensions {@link UnitLayout} says the

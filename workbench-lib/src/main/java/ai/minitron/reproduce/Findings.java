@@ -281,7 +281,7 @@ public final class Findings {
     }
 
     /** The Markdown table: one line per experiment. */
-    static String markdown(List<Summary> all, Budget budget, long seed, String command, double seconds,
+    static String markdown(List<Summary> all, ComputeBudget budget, long seed, String command, double seconds,
             double teacherLoss) {
         StringBuilder b = new StringBuilder();
         b.append(String.format(Locale.ROOT, "Command: `%s` (budget %s, seed %d, D = %,d distillation tokens,"

@@ -10,9 +10,11 @@ import ai.minitron.importance.ImportanceEstimator;
 import ai.minitron.importance.ImportanceResult;
 import ai.minitron.importance.ImportanceTable;
 import ai.minitron.importance.Metric;
+import ai.minitron.io.FileTrees;
 import ai.minitron.io.TensorDType;
 import ai.minitron.model.LanguageModel;
 import ai.minitron.model.Weights;
+import ai.minitron.progress.Progress;
 import ai.minitron.prune.KeepSet;
 import ai.minitron.prune.PrunePlan;
 import ai.minitron.prune.Pruner;
@@ -28,10 +30,8 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.List;
-import java.util.stream.Stream;
 
 /**
  * The shared bench of the reproduction: the teacher, one training stream, one validation set, one
@@ -44,13 +44,8 @@ import java.util.stream.Stream;
  * <p>All comparisons within an experiment use the same data order, validation rows and token budget.
  */
 public final class Lab implements AutoCloseable {
-    /** Progress of the current phase (a progress bar in the CLI). */
-    public interface Progress {
-        void update(String phase, long done, long total);
-    }
-
     private final Path out;
-    private final Budget budget;
+    private final ComputeBudget budget;
     private final long seed;
     private final NDManager manager;
     private final LanguageModel teacher;
@@ -61,7 +56,7 @@ public final class Lab implements AutoCloseable {
     private final Progress progress;
     private ImportanceTable importance;
 
-    private Lab(Path out, Budget budget, long seed, NDManager manager, LanguageModel teacher, Path teacherDir,
+    private Lab(Path out, ComputeBudget budget, long seed, NDManager manager, LanguageModel teacher, Path teacherDir,
             TokenDataset train, TokenDataset validation, CalibrationSet calibration, Progress progress) {
         this.out = out;
         this.budget = budget;
@@ -72,7 +67,7 @@ public final class Lab implements AutoCloseable {
         this.train = train;
         this.validation = validation;
         this.calibration = calibration;
-        this.progress = progress == null ? (p, d, t) -> {} : progress;
+        this.progress = progress == null ? Progress.NONE : progress;
     }
 
     /**
@@ -80,7 +75,7 @@ public final class Lab implements AutoCloseable {
      *
      * @throws IllegalArgumentException naming the directory or split at fault
      */
-    public static Lab open(Path teacherDir, Path corpusDir, Path out, Budget budget, long seed, Progress progress) {
+    public static Lab open(Path teacherDir, Path corpusDir, Path out, ComputeBudget budget, long seed, Progress progress) {
         Path trainFile = corpusDir.resolve(Corpus.Split.TRAIN.fileName());
         Path valFile = corpusDir.resolve(Corpus.Split.VALIDATION.fileName());
         for (Path f : List.of(trainFile, valFile)) {
@@ -116,7 +111,7 @@ public final class Lab implements AutoCloseable {
         }
     }
 
-    public Budget budget() {
+    public ComputeBudget budget() {
         return budget;
     }
 
@@ -311,14 +306,9 @@ public final class Lab implements AutoCloseable {
         }
     }
 
-    static void deleteTree(Path p) {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(p)) {
-            for (Path f : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(f);
-            }
+    private static void deleteTree(Path p) {
+        try {
+            FileTrees.delete(p);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot delete " + p + ": " + e.getMessage(), e);
         }

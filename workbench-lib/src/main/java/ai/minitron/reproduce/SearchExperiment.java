@@ -3,7 +3,8 @@ package ai.minitron.reproduce;
 import ai.minitron.config.ModelConfig;
 import ai.minitron.importance.ImportanceTable;
 import ai.minitron.importance.Metric;
-import ai.minitron.importance.RankAgreement;
+import ai.minitron.progress.Progress;
+import ai.minitron.stats.RankAgreement;
 import ai.minitron.prune.UnitScores;
 import ai.minitron.search.ArchitectureSearch;
 import ai.minitron.search.Candidate;
@@ -26,7 +27,7 @@ import tech.tablesaw.api.Table;
  * Experiment 6 (2407.14679 §2.3 and Fig. 9): the library's {@link ArchitectureSearch} enumerates every
  * shape of the default {@link SearchSpace} (each axis pruned by at most half, GQA-valid heads) whose exact
  * parameter count is within {@value #TOLERANCE} of the depth target's, prunes each from the teacher by
- * activation importance and ranks them zero-shot; the best {@link Budget#searchTopK()} are distilled
+ * activation importance and ranks them zero-shot; the best {@link ComputeBudget#searchTopK()} are distilled
  * lightly with the same tokens and re-ranked at every validation stage. Kendall τ between each stage's
  * ranking and the final one shows when rankings stabilise. The search's own tables (candidates.arrow,
  * retrain.arrow, search.json) are kept under OUT/runs/search, and a crashed run resumes there.
@@ -60,9 +61,9 @@ public final class SearchExperiment implements Experiment {
         ImportanceTable imp = lab.importance();
         UnitScores s = UnitScores.of(imp.where(Metric.ACTIVATION.key(), "l2", "mean"),
                 Depth.layerScores(imp, Metric.BLOCK_IMPORTANCE.key()));
-        Budget b = lab.budget();
+        ComputeBudget b = lab.budget();
         ModelConfig t = lab.teacherConfig();
-        Lab.Progress bar = lab.progress();
+        Progress bar = lab.progress();
         SearchResult r = ArchitectureSearch.of(t, lab.teacherWeights()).importance(s).space(SearchSpace.of(t))
                 .budget(new Shapes(t).depthTargetParams(), TOLERANCE)
                 .validation(lab.validationBatches(), lab.validationBatchCount(), b.batchSize())
@@ -130,7 +131,7 @@ public final class SearchExperiment implements Experiment {
         IntColumn rank = IntColumn.create("rank");
         DoubleColumn tauCol = DoubleColumn.create("kendall_tau_to_final");
         for (int st = 0; st < stages; st++) {
-            int[] order = ImportanceTable.rank(negate(loss[st]));
+            int[] order = RankAgreement.rank(negate(loss[st]));
             for (int j = 0; j < ids.size(); j++) {
                 cand.append(ids.get(j));
                 stage.append(st);
@@ -140,8 +141,8 @@ public final class SearchExperiment implements Experiment {
                 tauCol.append(tau[st]);
             }
         }
-        String best0 = ids.get(ImportanceTable.rank(negate(loss[0]))[0]);
-        String bestN = ids.get(ImportanceTable.rank(negate(last))[0]);
+        String best0 = ids.get(RankAgreement.rank(negate(loss[0]))[0]);
+        String bestN = ids.get(RankAgreement.rank(negate(last))[0]);
         StringBuilder taus = new StringBuilder();
         for (double t : tau) {
             taus.append(String.format(Locale.ROOT, "%.2f ", t));

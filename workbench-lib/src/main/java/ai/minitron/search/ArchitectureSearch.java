@@ -3,7 +3,8 @@ package ai.minitron.search;
 import ai.minitron.config.ModelConfig;
 import ai.minitron.config.ParamCount;
 import ai.minitron.distill.Distiller;
-import ai.minitron.importance.RankAgreement;
+import ai.minitron.io.FileTrees;
+import ai.minitron.stats.RankAgreement;
 import ai.minitron.model.Weights;
 import ai.minitron.prune.PrunePlan;
 import ai.minitron.prune.Pruner;
@@ -379,11 +380,12 @@ public final class ArchitectureSearch {
         return Double.isNaN(v) ? Double.POSITIVE_INFINITY : v;
     }
 
+    /** Best effort: a temporary directory. */
     private static void deleteTree(Path p) {
-        try (var s = Files.walk(p)) {
-            s.sorted(Comparator.reverseOrder()).forEach(x -> x.toFile().delete());
+        try {
+            FileTrees.delete(p);
         } catch (IOException e) {
-            // best effort: a temporary directory
+            // left for the OS's temporary-file cleanup
         }
     }
 }

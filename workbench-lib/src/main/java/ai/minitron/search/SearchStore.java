@@ -1,21 +1,18 @@
 package ai.minitron.search;
 
 import ai.minitron.config.ParamCount;
-import ai.minitron.importance.Provenance;
+import ai.minitron.model.Provenance;
 import ai.minitron.io.AtomicFiles;
+import ai.minitron.io.Sha256;
 import ai.minitron.stats.ArrowIo;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -45,7 +42,7 @@ final class SearchStore {
         this.search = search;
         this.dir = dir;
         this.settings = settingsHash(search);
-        this.retrainSettings = sha256(settings + "|topk=" + search.topK + "|stages=" + search.stages + "|tokens="
+        this.retrainSettings = Sha256.hex(settings + "|topk=" + search.topK + "|stages=" + search.stages + "|tokens="
                 + search.tokensPerStage + "|lr=" + search.lr + "|seed=" + search.seed + "|train="
                 + (search.train == null ? "-" : search.train.seqLen() + "/" + search.train.size()));
     }
@@ -128,7 +125,7 @@ final class SearchStore {
         o.addProperty("batch_size", s.batchSize);
         o.addProperty("validation_sha256", validationHash(s));
         o.addProperty("distillation", s.distill.toString());
-        return sha256(o.toString());
+        return Sha256.hex(o.toString());
     }
 
     private static String validationHash(ArchitectureSearch s) {
@@ -138,16 +135,9 @@ final class SearchStore {
                 b.append(Arrays.toString(row)).append('\n');
             }
         }
-        return sha256(b.toString());
+        return Sha256.hex(b.toString());
     }
 
-    private static String sha256(String s) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 
     // ---------------------------------------------------------------- summary
 

@@ -1,7 +1,7 @@
 package ai.minitron.tap;
 
 /**
- * Named points of a decoder forward pass where activations can be observed (ARCHITECTURE.md §4).
+ * Named points of a decoder forward pass where activations can be observed (docs/architecture.md, "Forward pass and taps").
  * Shapes are those the listener receives; B = batch, T = sequence, H = hidden size,
  * nH = query heads, D = head_dim, I = MLP intermediate size.
  */

@@ -1,5 +1,6 @@
 package ai.minitron.tokenize;
 
+import ai.minitron.io.Sha256;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -8,11 +9,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
@@ -236,13 +235,9 @@ public final class BpeTrainer {
     }
 
     static String sha256(List<Path> files) throws IOException {
-        try {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            for (Path f : files) md.update(Files.readAllBytes(f));
-            return HexFormat.of().formatHex(md.digest());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        MessageDigest md = Sha256.digest();
+        for (Path f : files) md.update(Files.readAllBytes(f));
+        return Sha256.hex(md);
     }
 
     /**

@@ -3,6 +3,7 @@ package ai.minitron.train;
 import ai.djl.ndarray.NDArray;
 import ai.minitron.config.ModelConfig;
 import ai.minitron.io.AtomicFiles;
+import ai.minitron.io.FileTrees;
 import ai.minitron.io.HostTensor;
 import ai.minitron.io.SafeTensors;
 import ai.minitron.io.TensorDType;
@@ -18,10 +19,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.LongColumn;
 import tech.tablesaw.api.Table;
@@ -69,7 +68,7 @@ public final class TrainCheckpoint {
         Path cur = dir();
         Path old = out.resolve("checkpoint.old");
         try {
-            deleteTree(tmp);
+            FileTrees.delete(tmp);
             Files.createDirectories(tmp);
             SafeTensors.write(tmp.resolve("model.safetensors"), w.toHost(TensorDType.F32).values(), Map.of("format", "pt"));
             if (auxiliary != null) {
@@ -87,12 +86,12 @@ public final class TrainCheckpoint {
             AtomicFiles.writeString(tmp.resolve("trainer_state.json"), GSON.toJson(state) + "\n");
             Table t = metricsTable(metrics);
             ArrowIo.write(t, tmp.resolve("metrics.arrow"));
-            deleteTree(old);
+            FileTrees.delete(old);
             if (Files.exists(cur)) {
                 Files.move(cur, old, StandardCopyOption.ATOMIC_MOVE);
             }
             Files.move(tmp, cur, StandardCopyOption.ATOMIC_MOVE);
-            deleteTree(old);
+            FileTrees.delete(old);
             ArrowIo.write(t, out.resolve("metrics.arrow"));
             return cur;
         } catch (IOException e) {
@@ -212,16 +211,5 @@ public final class TrainCheckpoint {
             tps.append(r.tokensPerS());
         }
         return Table.create("metrics", step, tokens, lr, loss, val, gn, tps);
-    }
-
-    private static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(p)) {
-            for (Path q : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(q);
-            }
-        }
     }
 }

@@ -19,7 +19,7 @@ import java.util.List;
 /**
  * The training loop shared by pretraining and distillation: micro-batches with gradient
  * accumulation, global-norm clipping, AdamW on a warmup + cosine schedule, periodic validation,
- * atomic checkpoints every N steps and exact resume from the latest one (ARCHITECTURE.md §3 train).
+ * atomic checkpoints every N steps and exact resume from the latest one (docs/architecture.md, "Checkpoints and atomic writes").
  *
  * <p>The loss is pluggable ({@link StepLoss}): next-token cross-entropy for pretraining, a KD loss
  * for distillation. Determinism: batches come by index from a {@link BatchSource}, so the data

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.minitron.reproduce.Budget;
+import ai.minitron.reproduce.ComputeBudget;
 import ai.minitron.reproduce.Experiment;
 import ai.minitron.reproduce.Findings;
 import ai.minitron.reproduce.Lab;
@@ -74,7 +74,7 @@ class ReproduceCommandTest {
         // Resume: the same --out reuses every experiment (none starts again) and gives the same table.
         List<Integer> started = new ArrayList<>();
         List<Boolean> reused = new ArrayList<>();
-        try (Lab lab = Lab.open(TEACHER, CORPUS, out, Budget.quick(), 7, null)) {
+        try (Lab lab = Lab.open(TEACHER, CORPUS, out, ComputeBudget.quick(), 7, null)) {
             Findings.run(lab, Findings.parseOnly(null), "test resume", new Findings.Listener() {
                 @Override
                 public void started(Experiment e) {
@@ -87,7 +87,7 @@ class ReproduceCommandTest {
                 }
             });
             // Another seed into the same directory is refused, naming it.
-            try (Lab other = Lab.open(TEACHER, CORPUS, out, Budget.quick(), 8, null)) {
+            try (Lab other = Lab.open(TEACHER, CORPUS, out, ComputeBudget.quick(), 8, null)) {
                 IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
                         () -> Findings.run(other, Set.of(1), "x", null));
                 assertTrue(ex.getMessage().contains(out.toString()) && ex.getMessage().contains("seed 7"), ex.getMessage());

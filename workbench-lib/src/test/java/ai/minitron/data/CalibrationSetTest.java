@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.minitron.RepoData;
 import ai.minitron.tokenize.Tokenizer;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.minitron.RepoData;
 import ai.minitron.tokenize.Tokenizer;
 import java.util.ArrayList;
 import java.util.Arrays;

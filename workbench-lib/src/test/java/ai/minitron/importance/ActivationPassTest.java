@@ -11,8 +11,6 @@ import ai.minitron.config.ModelConfig;
 import ai.minitron.data.CalibrationSet;
 import ai.minitron.model.DecoderLM;
 import ai.minitron.model.Weights;
-import ai.minitron.stats.ActivationStats;
-import ai.minitron.stats.ChannelAccumulator;
 import ai.minitron.tap.Site;
 import ai.minitron.tap.Taps;
 import java.util.List;

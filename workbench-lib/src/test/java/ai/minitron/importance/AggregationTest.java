@@ -7,8 +7,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.minitron.data.CalibrationSet;
-import ai.minitron.stats.ActivationStats;
-import ai.minitron.stats.ChannelAccumulator;
 import ai.minitron.tap.Site;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -11,6 +11,7 @@ import ai.minitron.data.CalibrationSet;
 import ai.minitron.model.DecoderLM;
 import ai.minitron.model.LmLoss;
 import ai.minitron.model.Weights;
+import ai.minitron.stats.RankAgreement;
 import ai.minitron.tap.Taps;
 import org.junit.jupiter.api.Test;
 
@@ -30,7 +31,7 @@ class DepthTest {
             CalibrationSet cal = Models.ragged(C, 6, 10, 32);
             double[] bi = BlockImportance.scores(C, new ActivationPass(C, w).run(cal, 3, null));
             assertEquals(0.0, bi[1], 1e-6, "LAYER_OUT == LAYER_IN: cos = 1");
-            assertEquals(1, ImportanceTable.rank(bi)[3], "identity layer ranks last by BI");
+            assertEquals(1, RankAgreement.rank(bi)[3], "identity layer ranks last by BI");
 
             DepthScan scan = new DepthScan(C, w, cal, 3);
             double base = scan.baseline();

@@ -9,7 +9,7 @@ import ai.minitron.TestConfigs;
 import ai.minitron.config.ModelConfig;
 import ai.minitron.data.CalibrationSet;
 import ai.minitron.model.Weights;
-import ai.minitron.stats.ActivationStats;
+import ai.minitron.stats.RankAgreement;
 import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.Set;
@@ -54,7 +54,7 @@ class PlantedModelTest {
     }
 
     static void assertLast(double[] scores, int[] dead, String what) {
-        int[] order = ImportanceTable.rank(scores);
+        int[] order = RankAgreement.rank(scores);
         Set<Integer> last = new TreeSet<>();
         for (int i = order.length - dead.length; i < order.length; i++) last.add(order[i]);
         Set<Integer> expected = new TreeSet<>();

@@ -129,4 +129,20 @@ class AtomicFilesTest {
     AtomicFiles.writeString(target, "hi \u00e9");
     assertEquals("hi \u00e9", Files.readString(target));
   }
+
+  @Test
+  void copyReplacesTheTargetAndTreesDelete() throws IOException {
+    byte[] data = new byte[3 * 65536 + 7];
+    for (int i = 0; i < data.length; i++) data[i] = (byte) (i * 31);
+    Path src = dir.resolve("a/src.bin");
+    AtomicFiles.writeBytes(src, data);
+    Path dst = dir.resolve("b/c/dst.bin");
+    AtomicFiles.writeString(dst, "old");
+    AtomicFiles.copy(src, dst);
+    assertArrayEquals(data, Files.readAllBytes(dst));
+    FileTrees.delete(dir.resolve("b"));
+    assertFalse(Files.exists(dir.resolve("b")));
+    FileTrees.delete(dir.resolve("b")); // absent: nothing to do
+    assertTrue(Files.exists(src));
+  }
 }

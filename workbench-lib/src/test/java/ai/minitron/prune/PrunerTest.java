@@ -23,7 +23,7 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The invariants of ARCHITECTURE.md §6, on random models with every feature switched on somewhere. */
+/** The invariants of docs/architecture.md, "Pruning units", on random models with every feature switched on somewhere. */
 class PrunerTest {
     /** 4 layers, 8 query heads over 2 KV heads (4 per group), biases everywhere, untied. */
     static final ModelConfig LLAMA = ModelConfig.builder(Architecture.LLAMA).vocabSize(50).hiddenSize(24)

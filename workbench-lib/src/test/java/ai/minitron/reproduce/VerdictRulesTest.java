@@ -9,7 +9,7 @@ import ai.minitron.TestConfigs;
 import ai.minitron.config.Architecture;
 import ai.minitron.config.ModelConfig;
 import ai.minitron.config.ParamCount;
-import ai.minitron.importance.RankAgreement;
+import ai.minitron.stats.RankAgreement;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

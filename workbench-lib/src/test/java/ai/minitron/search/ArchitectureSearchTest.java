@@ -10,7 +10,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.minitron.config.Architecture;
 import ai.minitron.config.ModelConfig;
 import ai.minitron.config.ParamCount;
-import ai.minitron.importance.RankAgreement;
+import ai.minitron.stats.RankAgreement;
 import ai.minitron.model.Weights;
 import ai.minitron.config.Axis;
 import ai.minitron.prune.Pruner;

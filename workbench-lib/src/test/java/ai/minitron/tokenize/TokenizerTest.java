@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.minitron.RepoData;
 import ai.minitron.data.Corpus;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

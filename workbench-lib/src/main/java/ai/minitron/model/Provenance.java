@@ -1,10 +1,9 @@
-package ai.minitron.importance;
+package ai.minitron.model;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
-import ai.minitron.model.Weights;
-import com.google.gson.JsonArray;
+import ai.minitron.io.Sha256;
 import com.google.gson.JsonObject;
 import java.io.IOException;
 import java.io.InputStream;
@@ -15,16 +14,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Properties;
 import java.util.stream.Stream;
 
 /**
  * What a run's {@code run.json} records so that its numbers can be traced: the checkpoint's hash,
- * the library versions, and helpers to build the rest.
+ * and the versions of the libraries that computed them.
  *
  * <p>Checkpoint hash: SHA-256 over {@code config.json} and the weight files
  * ({@code *.safetensors} and {@code model.safetensors.index.json}, sorted by name); for each file its
@@ -57,7 +54,7 @@ public final class Provenance {
 
     /** SHA-256 (hex) of a checkpoint directory's config and weights. */
     public static String checkpointHash(Path dir) {
-        MessageDigest md = sha256();
+        MessageDigest md = Sha256.digest();
         byte[] buf = new byte[1 << 20];
         for (Path f : checkpointFiles(dir)) {
             try (InputStream in = Files.newInputStream(f)) {
@@ -72,7 +69,7 @@ public final class Provenance {
                 throw new UncheckedIOException("cannot hash " + f + ": " + e.getMessage(), e);
             }
         }
-        return HexFormat.of().formatHex(md.digest());
+        return Sha256.hex(md);
     }
 
     /**
@@ -80,7 +77,7 @@ public final class Provenance {
      * values as float32 little-endian (for runs on weights that were never saved).
      */
     public static String weightsHash(Weights w) {
-        MessageDigest md = sha256();
+        MessageDigest md = Sha256.digest();
         for (String name : w.names()) {
             NDArray a = w.get(name);
             float[] v = a.getDataType() == DataType.FLOAT32 ? a.toFloatArray()
@@ -91,7 +88,7 @@ public final class Provenance {
             b.asFloatBuffer().put(v);
             md.update(b.array());
         }
-        return HexFormat.of().formatHex(md.digest());
+        return Sha256.hex(md);
     }
 
     /** Versions of the JVM, DJL and its engine, Arrow, Tablesaw, XChart and the workbench. */
@@ -123,20 +120,6 @@ public final class Provenance {
             return p.getProperty("version", "unknown");
         } catch (IOException e) {
             return "unknown";
-        }
-    }
-
-    static JsonArray toJson(int[] ids) {
-        JsonArray a = new JsonArray();
-        for (int i : ids) a.add(i);
-        return a;
-    }
-
-    static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
     }
 }

@@ -1,4 +1,4 @@
-package ai.minitron.importance;
+package ai.minitron.stats;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

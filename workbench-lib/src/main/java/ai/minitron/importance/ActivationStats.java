@@ -1,5 +1,6 @@
-package ai.minitron.stats;
+package ai.minitron.importance;
 
+import ai.minitron.stats.ArrowIo;
 import ai.minitron.tap.Site;
 import java.math.BigInteger;
 import java.nio.file.Path;

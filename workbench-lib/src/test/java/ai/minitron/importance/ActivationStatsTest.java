@@ -1,4 +1,4 @@
-package ai.minitron.stats;
+package ai.minitron.importance;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

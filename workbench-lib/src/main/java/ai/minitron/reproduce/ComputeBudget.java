@@ -23,11 +23,11 @@ import com.google.gson.JsonObject;
  * @param iterativeSteps pruning steps of iterative importance (experiment 9)
  * @param lr peak learning rate of distillation (scratch training uses 2x, as the teacher's pretraining did)
  */
-public record Budget(String name, int seqLen, int batchSize, int calibrationSamples, int depthSamples,
+public record ComputeBudget(String name, int seqLen, int batchSize, int calibrationSamples, int depthSamples,
         int validationRows, long distillTokens, long searchTokens, int searchStages, int searchTopK, long scratchTokens,
         int scratchFactor, int iterativeSteps, double lr) {
 
-    public Budget {
+    public ComputeBudget {
         if (seqLen < 2 || batchSize < 1 || calibrationSamples < 1 || depthSamples < 1 || validationRows < 1) {
             throw new IllegalArgumentException("budget '" + name + "': seq-len, batch, calibration, depth and"
                     + " validation sizes must be positive");
@@ -47,25 +47,25 @@ public record Budget(String name, int seqLen, int batchSize, int calibrationSamp
      * budgets, 15 min at 1/2 (README, Results, has the run at this size). {@link #scaled} multiplies the
      * token budgets for a machine with more time.
      */
-    public static Budget full() {
-        return new Budget("full", 128, 4, 64, 8, 16, 131_072, 65_536, 4, 5, 16_384, 40, 4, 1e-3);
+    public static ComputeBudget full() {
+        return new ComputeBudget("full", 128, 4, 64, 8, 16, 131_072, 65_536, 4, 5, 16_384, 40, 4, 1e-3);
     }
 
     /** This budget with every token budget (distillation, search, scratch) multiplied by {@code k}. */
-    public Budget scaled(int k) {
+    public ComputeBudget scaled(int k) {
         if (k < 1) {
             throw new IllegalArgumentException("--scale must be >= 1, got " + k);
         }
         if (k == 1) {
             return this;
         }
-        return new Budget(name + "-x" + k, seqLen, batchSize, calibrationSamples, depthSamples, validationRows,
+        return new ComputeBudget(name + "-x" + k, seqLen, batchSize, calibrationSamples, depthSamples, validationRows,
                 distillTokens * k, searchTokens * k, searchStages, searchTopK, scratchTokens * k, scratchFactor, iterativeSteps, lr);
     }
 
     /** The pipeline check used by the tests: every experiment runs, on tiny data. */
-    public static Budget quick() {
-        return new Budget("quick", 16, 2, 8, 4, 4, 64, 64, 2, 2, 32, 4, 2, 1e-3);
+    public static ComputeBudget quick() {
+        return new ComputeBudget("quick", 16, 2, 8, 4, 4, 64, 64, 2, 2, 32, 4, 2, 1e-3);
     }
 
     /** Tokens per optimizer step. */

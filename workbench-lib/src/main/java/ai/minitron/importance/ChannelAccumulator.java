@@ -1,5 +1,6 @@
-package ai.minitron.stats;
+package ai.minitron.importance;
 
+import ai.minitron.stats.ExactSum;
 import java.math.BigInteger;
 import java.util.List;
 
@@ -8,7 +9,7 @@ import java.util.List;
  * importance estimation: one per sequence aggregation, "mean", "l2", "var") and each unit (channel,
  * head, neuron), the count n, Σv and Σv² of the values v_b that the samples b contributed.
  *
- * <p>This is what makes every batch aggregation recomputable offline (ARCHITECTURE.md §5): with
+ * <p>This is what makes every batch aggregation recomputable offline (docs/architecture.md, "Importance statistics"): with
  * n, Σv and Σv² of the per-sample sequence-aggregated values s_b,
  *
  * <pre>

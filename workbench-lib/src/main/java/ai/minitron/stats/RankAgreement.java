@@ -1,4 +1,4 @@
-package ai.minitron.importance;
+package ai.minitron.stats;
 
 import java.util.Arrays;
 import java.util.HashSet;
@@ -92,7 +92,7 @@ public final class RankAgreement {
         return swaps;
     }
 
-    /** |top-k(a) ∩ top-k(b)| / k (ties broken by unit index, as {@link ImportanceTable#rank}). */
+    /** |top-k(a) ∩ top-k(b)| / k (ties broken by unit index, as {@link #rank}). */
     public static double topKOverlap(double[] a, double[] b, int k) {
         check(a, b);
         if (k < 1 || k > a.length) {
@@ -101,9 +101,27 @@ public final class RankAgreement {
         return (double) intersection(topK(a, k), topK(b, k)) / k;
     }
 
+    /** Unit indices sorted by descending score (NaN last; ties by ascending unit index). */
+    public static int[] rank(double[] scores) {
+        Integer[] idx = new Integer[scores.length];
+        for (int i = 0; i < idx.length; i++) idx[i] = i;
+        Arrays.sort(idx, (x, y) -> {
+            double a = scores[x];
+            double b = scores[y];
+            boolean na = Double.isNaN(a);
+            boolean nb = Double.isNaN(b);
+            if (na || nb) return na == nb ? Integer.compare(x, y) : (na ? 1 : -1);
+            int c = Double.compare(b, a);
+            return c != 0 ? c : Integer.compare(x, y);
+        });
+        int[] out = new int[idx.length];
+        for (int i = 0; i < out.length; i++) out[i] = idx[i];
+        return out;
+    }
+
     /** The k most important units. */
     public static int[] topK(double[] scores, int k) {
-        return Arrays.copyOf(ImportanceTable.rank(scores), Math.min(k, scores.length));
+        return Arrays.copyOf(rank(scores), Math.min(k, scores.length));
     }
 
     /** |A ∩ B| / |A ∪ B| of two sets of unit indices (1 if both are empty). */
