@@ -295,6 +295,7 @@ public final class Distiller {
      * @return one {@link Validation} per validation step (loss, perplexity, KL, token counts), the same rows as
      *     distill_metrics.arrow; after a resume those of the interrupted run come first (read back from it);
      *     empty when {@code val} is null
+     * @throws Diverged when the loss diverges, with the validations reached before
      */
     public List<Validation> run(Weights student, TrainConfig tc, BatchSource train, BatchSource val, Path out,
             TrainLoop.Listener progress) {
@@ -338,8 +339,30 @@ public final class Distiller {
                 }
             }
         });
-        loop.run();
+        try {
+            loop.run();
+        } catch (ArithmeticException e) {
+            throw new Diverged(e.getMessage(), List.copyOf(log), e);
+        }
         return log;
+    }
+
+    /**
+     * A run whose loss diverged (a non-finite gradient norm): {@link #validations()} are the validation
+     * points it reached before, the same rows as its distill_metrics.arrow.
+     */
+    public static final class Diverged extends ArithmeticException {
+        private final transient List<Validation> validations;
+
+        Diverged(String message, List<Validation> validations, ArithmeticException cause) {
+            super(message);
+            this.validations = validations;
+            initCause(cause);
+        }
+
+        public List<Validation> validations() {
+            return validations;
+        }
     }
 
     /**

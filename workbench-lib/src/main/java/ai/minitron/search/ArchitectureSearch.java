@@ -9,7 +9,6 @@ import ai.minitron.model.Weights;
 import ai.minitron.prune.PrunePlan;
 import ai.minitron.prune.Pruner;
 import ai.minitron.prune.UnitScores;
-import ai.minitron.stats.ArrowIo;
 import ai.minitron.train.BatchSource;
 import ai.minitron.train.TrainConfig;
 import ai.minitron.train.TrainLoop;
@@ -332,10 +331,9 @@ public final class ArchitectureSearch {
                             listener.onRetrainStep(c, m.step(), steps);
                         }
                     });
-                } catch (ArithmeticException e) {
-                    // The loss diverged (NaN gradient norm): run returned nothing, so the stages validated
-                    // before are read back from the run's validation log.
-                    validations = validatedBefore(dir);
+                } catch (Distiller.Diverged e) {
+                    // The loss diverged (NaN gradient norm): the stages validated before still count.
+                    validations = e.validations();
                     diverged = e.getMessage();
                 }
                 for (Distiller.Validation v : validations) {
@@ -369,11 +367,6 @@ public final class ArchitectureSearch {
         }
     }
 
-    /** The validations a retraining run wrote before it stopped (see {@link Distiller#run}). */
-    private static List<Distiller.Validation> validatedBefore(Path dir) {
-        Path f = dir.resolve("distill_metrics.arrow");
-        return Files.isRegularFile(f) ? Distiller.read(ArrowIo.read(f)) : List.of();
-    }
 
     /** A NaN score (a diverged validation) ranks last. */
     private static double finite(double v) {
