@@ -84,6 +84,8 @@ write_kernel_json() { # $1 = spec dir, $2 = directory holding minitron-kernel.ja
   # shellcheck disable=SC2207
   local flags=($(cat "$target/kernelspec/jvm-flags.txt") $jvm_opts)
   for a in "${flags[@]}"; do args+=("$(json_escape "$a")"); done
+  # The Java agent refuses data types that abort libtorch (NativeDTypeGuard) instead of letting a cell kill the kernel.
+  args+=("$(json_escape "-javaagent:$home/minitron-kernel.jar")")
   args+=("$(json_escape "-cp")" "$(json_escape "$home/minitron-kernel.jar:$home/lib/*")")
   args+=("$(json_escape "ai.minitron.kernel.KernelMain")" "$(json_escape "{connection_file}")")
   local joined

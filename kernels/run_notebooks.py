@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Runs notebooks headless with the Java kernel, one after another, showing progress on the console.
 
-    run_notebooks.py [--out-dir DIR] [--html] [--check-outputs] [--timeout S] [--kernel NAME] NOTEBOOK...
+    run_notebooks.py [--out-dir DIR] [--html] [--check-outputs] [--no-progress-timeout S] [--resume]
+                     [--kernel NAME] NOTEBOOK...
     run_notebooks.py --check-stripped NOTEBOOK...
     run_notebooks.py --check-executed EXECUTED_NOTEBOOK...
 
@@ -13,6 +14,13 @@ HTML exporter) that works alone and offline: the math renderer (MathJax, --mathj
 as tools/fetch-mathjax.sh fetches it) is inlined instead of nbconvert's link to a CDN. A cell error stops the run: the partly executed notebook is still written, the error is
 printed, and the exit status is 1.
 
+A slow machine is not an error: there is no limit on a cell's total time. A cell fails only when it makes no
+progress -- no output, no display update -- for --no-progress-timeout seconds (default $MINITRON_NO_PROGRESS_TIMEOUT,
+else 600; 0 = no limit); its kernel is then stopped and the message says how to raise the limit.
+
+--resume skips a notebook whose executed copy in DIR finished in an earlier run (recorded in its metadata, with the
+notebook's code and $MINITRON_BUDGET); from the first notebook that runs, every later one runs too.
+
 --check-stripped fails (exit 1) if a committed notebook holds outputs or execution counts.
 
 --check-outputs checks what users share after each notebook ran (--check-executed: notebooks executed before): a
@@ -21,9 +29,11 @@ output split mid-line (a stream output not ending in a newline while a later str
 follows in the same cell) and on INFO log lines (library logging belongs at WARN; see MINITRON_LOG).
 """
 import argparse
+import hashlib
 import os
 import re
 import sys
+import threading
 import time
 
 import nbformat
@@ -98,6 +108,11 @@ def check_outputs(paths):
     return 0
 
 
+# The messages that show a running cell is alive.
+PROGRESS = ("stream", "display_data", "update_display_data", "execute_result", "clear_output", "error")
+DEFAULT_NO_PROGRESS = 600
+
+
 def make_client(nb, name, timeout, kernel, cwd):
     from nbclient import NotebookClient
 
@@ -106,6 +121,17 @@ def make_client(nb, name, timeout, kernel, cwd):
 
         last_echo = {}
         partial = ""
+        running = None         # index of the cell executing, None between cells
+        last_progress = 0.0    # time.monotonic() of the running cell's start or last output
+        stalled = None         # (cell index, seconds without progress) once the watchdog stopped the kernel
+
+        async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
+            self.last_progress = time.monotonic()
+            self.running = cell_index
+            try:
+                return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+            finally:
+                self.running = None
 
         def echo(self, text):
             for line in text.rstrip("\n").split("\n"):
@@ -114,6 +140,8 @@ def make_client(nb, name, timeout, kernel, cwd):
         def process_message(self, msg, cell, cell_index):
             t = msg["msg_type"]
             content = msg.get("content", {})
+            if t in PROGRESS:
+                self.last_progress = time.monotonic()
             if t == "stream":
                 # print whole lines only: a printf arrives in pieces
                 text = self.partial + content.get("text", "")
@@ -136,7 +164,45 @@ def make_client(nb, name, timeout, kernel, cwd):
                         self.echo(text)
             return super().process_message(msg, cell, cell_index)
 
-    return EchoingClient(nb, timeout=timeout, kernel_name=kernel, resources={"metadata": {"path": cwd}})
+    return EchoingClient(nb, timeout=timeout or None, kernel_name=kernel, resources={"metadata": {"path": cwd}})
+
+
+def watch(client, limit, stop):
+    """Stops the kernel of a cell that made no progress for `limit` seconds (a thread; `stop` ends it)."""
+    while not stop.wait(min(1.0, limit / 4)):
+        running, idle = client.running, time.monotonic() - client.last_progress
+        if running is None or idle <= limit:
+            continue
+        client.stalled = (running, idle)
+        process = getattr(getattr(client.km, "provisioner", None), "process", None)
+        if process is not None:
+            process.kill()  # nbclient sees the dead kernel within a second and ends the notebook
+        return
+
+
+def stall_message(client, nb, name, limit):
+    index, idle = client.stalled
+    first = (nb.cells[index].source.strip().splitlines() or [""])[0][:80]
+    return (f"{name}: cell {index} ({first!r}) made no progress (no output, no display update) for {idle:.0f} s "
+            f"and was stopped. A slow machine is not an error: raise the limit with --no-progress-timeout SECONDS "
+            f"(0 = no limit; or MINITRON_NO_PROGRESS_TIMEOUT).")
+
+
+def fingerprint(nb):
+    """What a finished run is valid for: the notebook's code and the budget."""
+    code = "\n\x00".join(c.source for c in nb.cells if c.cell_type == "code")
+    return hashlib.sha256((os.environ.get("MINITRON_BUDGET", "") + "\x00" + code).encode("utf-8")).hexdigest()
+
+
+def finished_before(out_nb, nb):
+    """True if `out_nb` is this notebook, executed to the end by an earlier run (run_notebooks' marker)."""
+    if not os.path.isfile(out_nb):
+        return False
+    try:
+        done = nbformat.read(out_nb, as_version=4).metadata.get("minitron_run", {})
+    except Exception:  # a half-written or foreign file: run again
+        return False
+    return done.get("finished") is True and done.get("fingerprint") == fingerprint(nb)
 
 
 # nbconvert's lab template with MathJax 3 inlined in place of its CDN MathJax 2 <script src>: the same delimiters
@@ -177,20 +243,37 @@ def run(args):
     times = []
     status = 0
     exporter, extra = None, {}
+    limit = args.no_progress_timeout
+    print("== no-progress limit: " + (f"a cell fails after {limit:g} s without output or display update" if limit > 0
+          else "none") + " (--no-progress-timeout SECONDS, 0 = none; MINITRON_NO_PROGRESS_TIMEOUT)", flush=True)
+    resuming = args.resume
     for i, path in enumerate(args.notebooks, 1):
         name = os.path.splitext(os.path.basename(path))[0]
         nb = nbformat.read(path, as_version=4)
         cwd = os.path.dirname(os.path.abspath(path))
+        out_nb = os.path.join(args.out_dir, name + ".ipynb")
+        if resuming and finished_before(out_nb, nb):
+            print(f"== [{i}/{len(args.notebooks)}] {name}: finished in an earlier run, skipped ({out_nb})", flush=True)
+            times.append((name, 0.0, True))
+            continue
+        resuming = False  # everything after a notebook that runs depends on what it writes: run it too
         print(f"== [{i}/{len(args.notebooks)}] {name}: started at +{time.monotonic() - total_start:.0f} s", flush=True)
         t0 = time.monotonic()
         client = make_client(nb, name, args.timeout, args.kernel, cwd)
         error = None
+        stop = threading.Event()
+        if limit > 0:
+            threading.Thread(target=watch, args=(client, limit, stop), daemon=True).start()
         try:
             client.execute()
         except Exception as e:  # CellExecutionError, DeadKernelError, timeouts
             error = e
+        finally:
+            stop.set()
+        if client.stalled is not None:
+            error = stall_message(client, nb, name, limit)
         elapsed = time.monotonic() - t0
-        out_nb = os.path.join(args.out_dir, name + ".ipynb")
+        nb.metadata["minitron_run"] = {"finished": error is None, "fingerprint": fingerprint(nb)}
         nbformat.write(nb, out_nb)
         written = [out_nb]
         if args.html:
@@ -226,7 +309,13 @@ def main():
     ap.add_argument("--html", action="store_true", help="also export each executed notebook to HTML")
     ap.add_argument("--mathjax", default=os.environ.get("MINITRON_MATHJAX"),
                     help="MathJax 3 single-file bundle to inline into the HTML exports (default $MINITRON_MATHJAX)")
-    ap.add_argument("--timeout", type=int, default=1800, help="seconds a single cell may run (default 1800)")
+    ap.add_argument("--no-progress-timeout", type=float, metavar="SECONDS", default=None,
+                    help="fail a cell after this many seconds without output or display update (default "
+                         f"$MINITRON_NO_PROGRESS_TIMEOUT, else {DEFAULT_NO_PROGRESS}; 0 = no limit)")
+    ap.add_argument("--timeout", type=int, default=0,
+                    help="seconds a single cell may run in all (default 0 = no limit: see --no-progress-timeout)")
+    ap.add_argument("--resume", action="store_true",
+                    help="skip notebooks an earlier run into --out-dir finished (until the first that runs)")
     ap.add_argument("--kernel", default="java")
     ap.add_argument("--check-stripped", action="store_true")
     ap.add_argument("--check-outputs", action="store_true",
@@ -234,6 +323,17 @@ def main():
     ap.add_argument("--check-executed", action="store_true",
                     help="only check the outputs of already executed notebooks (as --check-outputs)")
     args = ap.parse_args()
+    if args.no_progress_timeout is None:
+        env = os.environ.get("MINITRON_NO_PROGRESS_TIMEOUT", "").strip()
+        try:
+            args.no_progress_timeout = float(env) if env else DEFAULT_NO_PROGRESS
+        except ValueError:
+            print(f"run_notebooks.py: MINITRON_NO_PROGRESS_TIMEOUT must be a number of seconds, got {env!r}",
+                  file=sys.stderr)
+            return 2
+    if args.no_progress_timeout < 0 or args.timeout < 0:
+        print("run_notebooks.py: --no-progress-timeout and --timeout take seconds >= 0 (0 = no limit)", file=sys.stderr)
+        return 2
     for p in args.notebooks:
         if not os.path.isfile(p):
             print(f"run_notebooks.py: no such notebook: {p}", file=sys.stderr)

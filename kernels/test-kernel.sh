@@ -40,6 +40,9 @@ jupyter_install_kernel "${install_args[@]}"
 echo "== the output check fails on planted bad notebooks"
 "$JUPYTER_VENV/bin/python" "$here/src/test/python/test_output_check.py"
 
+echo "== the notebook runner fails a silent cell promptly, never a slow one that shows progress, and resumes"
+"$JUPYTER_VENV/bin/python" "$here/src/test/python/test_no_progress.py"
+
 # ---- 3. notebook -----------------------------------------------------------------------------------------------
 out="$(mktemp -d)"
 trap 'rm -rf "$out" "$JUPYTER_RUNTIME_DIR"' EXIT
@@ -64,7 +67,7 @@ if [[ -e "${notebooks[0]}" ]]; then
   rm -rf "$executed"
   echo "== executing ${#notebooks[@]} notebooks headless (MINITRON_BUDGET=test), checking their outputs, exporting HTML"
   MINITRON_BUDGET=test MINITRON_OUT="$out/walkthrough" \
-    "$JUPYTER_VENV/bin/python" "$here/run_notebooks.py" --timeout 600 --out-dir "$executed" \
+    "$JUPYTER_VENV/bin/python" "$here/run_notebooks.py" --no-progress-timeout 600 --out-dir "$executed" \
       --check-outputs --html --mathjax "$mathjax" "${notebooks[@]}"
   # ---- 3c. the HTML exports in a real browser, offline ----------------------------------------------------------
   echo "== opening the HTML exports in headless Chromium (offline)"

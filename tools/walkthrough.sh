@@ -13,6 +13,7 @@
 #   OUT/evaluation.arrow       teacher, pruned and distilled student side by side
 #
 #   ./minitron walkthrough [--out DIR] [--budget walkthrough|test] [--venv DIR] [--skip-build] [--threads N]
+#                          [--no-progress-timeout SECONDS] [--fresh]
 #
 #   --out DIR      output folder (default runs/BUDGET at the repository root)
 #   --budget B     walkthrough (default; about 15 minutes on 2 CPU cores) or test (tiny, what `mvn -B verify` runs)
@@ -20,6 +21,11 @@
 #   --skip-build   use the kernel build already in kernels/target
 #   --threads N    PyTorch intra-op threads of the kernel (default: PyTorch's, one per core); 1 is faster on a
 #                  machine other jobs keep busy
+#   --no-progress-timeout SECONDS
+#                  a cell fails only after this long without output or display update (default 600, or
+#                  $MINITRON_NO_PROGRESS_TIMEOUT; 0 = no limit); a slow but working cell never times out
+#   --fresh        run every notebook again (default: a re-run into the same --out skips the notebooks an
+#                  earlier run finished, and continues from the first that did not)
 #
 # Needs Java 17 (a JDK), Maven, Python 3 with venv + pip and npm (once, for the math renderer:
 # tools/fetch-mathjax.sh); with Chromium on PATH, each HTML export is opened headless and checked (formulas
@@ -34,6 +40,8 @@ budget=walkthrough
 venv="$root/cache/venv-jupyter"
 skip_build=0
 threads=""
+no_progress="${MINITRON_NO_PROGRESS_TIMEOUT:-600}"
+resume=(--resume)
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -46,6 +54,9 @@ while [[ $# -gt 0 ]]; do
     --skip-build) skip_build=1 ;;
     --threads) threads="${2:?--threads needs a number}"; shift ;;
     --threads=*) threads="${1#--threads=}" ;;
+    --no-progress-timeout) no_progress="${2:?--no-progress-timeout needs seconds}"; shift ;;
+    --no-progress-timeout=*) no_progress="${1#--no-progress-timeout=}" ;;
+    --fresh) resume=() ;;
     -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "walkthrough: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -55,6 +66,7 @@ case "$budget" in
   walkthrough|test) ;;
   *) echo "walkthrough: --budget must be walkthrough or test, got '$budget'" >&2; exit 2 ;;
 esac
+[[ "$no_progress" =~ ^[0-9]+$ ]] || { echo "walkthrough: --no-progress-timeout must be whole seconds >= 0 (0 = no limit), got '$no_progress'" >&2; exit 2; }
 [[ -n "$out" ]] || out="$root/runs/$budget"
 mkdir -p "$out" || { echo "walkthrough: cannot create the output folder $out" >&2; exit 1; }
 out="$(cd "$out" && pwd)"
@@ -84,7 +96,7 @@ mathjax="$("$root/tools/fetch-mathjax.sh")" || mathjax=""
 export DJL_OFFLINE=true MINITRON_OUT="$out" MINITRON_BUDGET="$budget"
 status=0
 "$JUPYTER_VENV/bin/python" "$root/kernels/run_notebooks.py" --html ${mathjax:+--mathjax "$mathjax"} --check-outputs \
-  --out-dir "$out/notebooks" "$root"/notebooks/*.ipynb || status=$?
+  --no-progress-timeout "$no_progress" "${resume[@]}" --out-dir "$out/notebooks" "$root"/notebooks/*.ipynb || status=$?
 if command -v chromium >/dev/null 2>&1; then
   echo "== opening the HTML exports in headless Chromium (offline)"
   "$JUPYTER_VENV/bin/python" "$root/kernels/src/test/python/check_html.py" --screenshots "$out/notebooks" \
@@ -97,4 +109,9 @@ echo "== walkthrough $([[ $status -eq 0 ]] && echo finished || echo FAILED) in $
 for f in notebooks importance width depth search distill student evaluation.arrow; do
   [[ -e "$out/$f" ]] && echo "   $out/$f"
 done
+if [[ $status -ne 0 ]]; then
+  echo "== to resume: run ./minitron walkthrough --out $out again (with your other options): notebooks that"
+  echo "   finished are skipped and the distillation continues from its checkpoint; --fresh starts over;"
+  echo "   --no-progress-timeout SECONDS raises the limit on a silent cell (0 = none)"
+fi
 exit $status

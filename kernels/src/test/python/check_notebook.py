@@ -96,6 +96,20 @@ def check_error(outs):
     assert "at jdk." not in tb and "at org.dflib" not in tb, "no kernel stack: " + tb
 
 
+def check_bfloat16(outs):
+    errs = [o for o in outs if o.output_type == "error"]
+    assert len(errs) == 1, outs
+    e = errs[0]
+    assert e.ename == "IllegalArgumentException" or "IllegalArgumentException" in "\n".join(e.traceback), e
+    tb = "\n".join(e.traceback)
+    assert "data type bfloat16 is refused" in tb and "aborts the JVM" in tb and "FLOAT32" in tb, tb
+
+
+def check_after_bfloat16(outs):
+    r = result(outs)
+    assert r is not None and r.data["text/plain"] == "alive after bfloat16: x=21, sum 6.0", outs
+
+
 def check_after_error(outs):
     r = result(outs)
     assert r is not None and r.data["text/plain"] == "still alive after an error: hello again", outs
@@ -115,7 +129,7 @@ def main(path):
             failures.append("cell %s has no check" % cell.id)
             continue
         seen.add(cell.id)
-        if cell.id != "error":
+        if "raises-exception" not in cell.metadata.get("tags", []):
             errors = [o for o in cell.outputs if o.output_type == "error"]
             if errors:
                 failures.append("cell %s errored: %s: %s" % (cell.id, errors[0].ename, errors[0].evalue))

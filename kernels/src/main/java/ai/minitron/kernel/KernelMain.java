@@ -25,6 +25,10 @@ public final class KernelMain {
             System.exit(2);
         }
         configureLogging(System.getenv("MINITRON_LOG"));
+        if (!NativeDTypeGuard.installed()) {
+            System.err.println("[kernel] started without -javaagent:minitron-kernel.jar (reinstall with kernels/install.sh):"
+                    + " a bfloat16 array in a cell will abort the kernel");
+        }
         String contents = Files.readString(Path.of(args[0]), StandardCharsets.UTF_8);
         KernelConnectionProperties props = KernelConnectionProperties.parse(contents);
         JupyterConnection connection = new JupyterConnection(props);
