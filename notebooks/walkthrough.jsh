@@ -71,7 +71,7 @@ Corpus headForTokens(Corpus c, long tokens) {
 }
 
 /** A phase progress that rewrites one live output line ("activations 12/64"), at most four times a second. */
-Progress liveProgress(DisplayHandle h) {
+Progress liveProgress(LiveOutput h) {
     long[] last = {0};
     return (phase, done, total) -> {
         long now = System.nanoTime();

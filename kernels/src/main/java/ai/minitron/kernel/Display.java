@@ -1,5 +1,7 @@
 package ai.minitron.kernel;
 
+import ai.minitron.notebook.LiveOutput;
+
 import java.util.Set;
 import java.util.UUID;
 
@@ -16,10 +18,30 @@ import java.util.UUID;
  * }</pre>
  *
  * Values are rendered by {@link Renderer} (Tablesaw tables as HTML, images as PNG, {@link Displayable}s, ...).
+ *
+ * <p>The workbench's kernel-neutral {@link LiveOutput} (what the notebooks use, so that they also run in JJava
+ * and IJava) is backed by this class from the moment it is loaded: {@code live(x)} is {@code display(x)}.
  */
 public final class Display {
 
     private static volatile DisplaySink sink = DisplaySink.STDOUT;
+
+    /** {@link LiveOutput} in this kernel: a show is {@link #display(Object)}, an update {@link #updateDisplay}. */
+    public static final LiveOutput.Backend LIVE_OUTPUT = new LiveOutput.Backend() {
+        @Override
+        public String show(Object value) {
+            return display(value).id();
+        }
+
+        @Override
+        public void update(String displayId, Object value) {
+            Display.update(displayId, value);
+        }
+    };
+
+    static {
+        LiveOutput.setBackend(LIVE_OUTPUT);
+    }
 
     private Display() {}
 

@@ -3,7 +3,9 @@ package ai.minitron.kernel;
 import java.io.File;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Kernel settings, read from the same environment variables IJava honours.
@@ -16,7 +18,9 @@ import java.util.Map;
  *   <li>{@code IJAVA_STARTUP_SCRIPTS_PATH}: {@code .jsh}/{@code .jshell} files run at start, separated by
  *       {@link File#pathSeparator}; globs allowed.</li>
  *   <li>{@code IJAVA_STARTUP_SCRIPT}: a block of Java run at start, after the scripts.</li>
- *   <li>{@code IJAVA_TIMEOUT}: milliseconds a single snippet may run before it is stopped; &lt; 0 = never.</li>
+ *   <li>{@code IJAVA_TIMEOUT}: how long a single snippet may run before it is stopped, in milliseconds
+ *       ({@code 1500}) or, as IJava documents it, a number and a {@link TimeUnit} name ({@code 30 SECONDS},
+ *       case-insensitive); &lt; 1 = never.</li>
  * </ul>
  */
 public record KernelConfig(
@@ -70,12 +74,30 @@ public record KernelConfig(
         return out;
     }
 
+    /** {@code "1500"} (milliseconds) or IJava's {@code "30 SECONDS"} (a number and a TimeUnit name) to milliseconds. */
     static long parseTimeout(String value) {
         if (value == null || value.isBlank()) return -1;
+        String[] parts = value.trim().split("\\s+");
+        if (parts.length > 2) throw badTimeout(value, null);
+        long amount;
         try {
-            return Long.parseLong(value.trim());
+            amount = Long.parseLong(parts[0]);
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(TIMEOUT + " must be a number of milliseconds, got '" + value + "'", e);
+            throw badTimeout(value, e);
         }
+        if (amount < 1) return -1;
+        if (parts.length == 1) return amount;
+        String unit = parts[1].toUpperCase(Locale.ROOT);
+        if (!unit.endsWith("S")) unit += "S";                     // "1 SECOND" as well as "30 SECONDS"
+        try {
+            return TimeUnit.valueOf(unit).toMillis(amount);
+        } catch (IllegalArgumentException e) {
+            throw badTimeout(value, e);
+        }
+    }
+
+    private static IllegalArgumentException badTimeout(String value, Exception cause) {
+        return new IllegalArgumentException(TIMEOUT + " must be milliseconds (1500) or a number and a time unit"
+                + " (30 SECONDS, 2 MINUTES), got '" + value + "'", cause);
     }
 }

@@ -1,5 +1,6 @@
 package ai.minitron.kernel;
 
+import ai.minitron.notebook.LiveOutput;
 import tech.tablesaw.api.Table;
 import tech.tablesaw.columns.Column;
 
@@ -52,12 +53,14 @@ public final class Renderer {
     }
 
     /**
-     * The bundle for {@code value}; {@code null} for {@code null}, for a {@link DisplayHandle} (that output is
+     * The bundle for {@code value}; {@code null} for {@code null}, for a {@link DisplayHandle} or {@link LiveOutput} (that output is
      * already shown; a cell ending in {@code display(x)} must not show it twice) and for a stream or writer
      * without a {@code toString()} of its own (the value of {@code printf}, {@code format}, {@code append}).
      */
     public static MimeBundle render(Object value) {
-        if (value == null || value instanceof DisplayHandle || isBareStream(value)) return null;
+        if (value == null || value instanceof DisplayHandle || value instanceof LiveOutput || isBareStream(value)) {
+            return null;
+        }
         try {
             MimeBundle b = renderRich(value);
             if (!b.has(MimeBundle.TEXT)) b.put(MimeBundle.TEXT, plainText(value));

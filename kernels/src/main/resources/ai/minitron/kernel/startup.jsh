@@ -22,6 +22,10 @@ import ai.djl.ndarray.*;
 import ai.djl.ndarray.types.*;
 import tech.tablesaw.api.*;
 
+// The workbench's display API, the same in JJava and IJava: live(x) -> LiveOutput with update(...)/append(...).
+import ai.minitron.notebook.LiveOutput;
+import static ai.minitron.notebook.LiveOutput.live;
+
 // The kernel's display API: display(x), DisplayHandle.update/append, html(...), markdown(...), svg(...), png(...).
 import ai.minitron.kernel.DisplayHandle;
 import ai.minitron.kernel.Displayable;

@@ -210,6 +210,24 @@ class JavaEvaluatorTest {
     }
 
     @Test
+    void theWorkbenchsKernelNeutralLiveOutputIsThisKernelsDisplay() throws Exception {
+        session.displays.events.clear();
+        Object v = session.eval("""
+                var out = live("step 0");
+                out.update("step 1");
+                out.append(" done");
+                out
+                """);
+        assertNull(Renderer.render(v), "a live output is not shown again as the cell value");
+        List<Session.Recorder.Event> ev = session.displays.events;
+        assertEquals(List.of("display", "update", "update"), ev.stream().map(Session.Recorder.Event::kind).toList());
+        assertEquals("step 0", ev.get(0).bundle().text());
+        assertEquals("step 1 done", ev.get(2).bundle().text());
+        String id = ev.get(0).id();
+        assertTrue(ev.stream().allMatch(e -> e.id().equals(id)));
+    }
+
+    @Test
     void displayableAndDuckTypedObjectsRender() throws Exception {
         Object d = session.eval("""
                 class Badge implements Displayable {

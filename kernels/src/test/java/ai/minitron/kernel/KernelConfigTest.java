@@ -36,6 +36,19 @@ class KernelConfigTest {
     }
 
     @Test
+    void timeoutInIJavasDocumentedFormWithATimeUnit() {
+        assertEquals(30_000, KernelConfig.fromMap(Map.of("IJAVA_TIMEOUT", "30 SECONDS")).timeoutMillis());
+        assertEquals(120_000, KernelConfig.fromMap(Map.of("IJAVA_TIMEOUT", "2 minutes")).timeoutMillis());
+        assertEquals(1_000, KernelConfig.fromMap(Map.of("IJAVA_TIMEOUT", "1 SECOND")).timeoutMillis());
+        assertEquals(250, KernelConfig.fromMap(Map.of("IJAVA_TIMEOUT", " 250 MILLISECONDS ")).timeoutMillis());
+        assertEquals(-1, KernelConfig.fromMap(Map.of("IJAVA_TIMEOUT", "0 SECONDS")).timeoutMillis());
+        assertEquals(-1, KernelConfig.fromMap(Map.of("IJAVA_TIMEOUT", "-1")).timeoutMillis());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> KernelConfig.fromMap(Map.of("IJAVA_TIMEOUT", "30 FORTNIGHTS")));
+        assertTrue(e.getMessage().contains("30 FORTNIGHTS"), e.getMessage());
+    }
+
+    @Test
     @Timeout(60)
     void startupScriptsImportsAndTimeout(@TempDir Path dir) throws Exception {
         Files.createDirectories(dir.resolve("init"));

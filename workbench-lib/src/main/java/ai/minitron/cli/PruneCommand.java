@@ -1,5 +1,6 @@
 package ai.minitron.cli;
 
+import ai.minitron.io.Json;
 import ai.djl.ndarray.NDManager;
 import ai.minitron.config.ModelConfig;
 import ai.minitron.config.ParamCount;
@@ -14,7 +15,6 @@ import ai.minitron.search.Candidate;
 import ai.minitron.search.SearchSpace;
 import com.google.gson.Gson;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -82,7 +82,7 @@ final class PruneCommand implements Callable<Integer> {
         PrunePlan plan;
         String budgetText = params;
         if (planFile != null) {
-            JsonObject o = JsonParser.parseString(Files.readString(planFile)).getAsJsonObject();
+            JsonObject o = Json.parse(Files.readString(planFile)).getAsJsonObject();
             plan = new Gson().fromJson(o, PrunePlan.class);
             if (o.has("params") && budgetText == null) {
                 budgetText = o.get("params").getAsString();

@@ -1,5 +1,6 @@
 package ai.minitron.cli;
 
+import ai.minitron.io.Json;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.minitron.config.ModelConfig;
@@ -15,7 +16,6 @@ import ai.minitron.train.TrainConfig;
 import ai.minitron.train.TrainLoop;
 import com.google.gson.Gson;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -46,7 +46,7 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        JsonObject run = JsonParser.parseString(Files.readString(configFile)).getAsJsonObject();
+        JsonObject run = Json.parse(Files.readString(configFile)).getAsJsonObject();
         for (String key : List.of("model", "training", "tokenizer")) {
             if (!run.has(key)) {
                 throw new IllegalArgumentException(configFile + ": missing field '" + key + "'");

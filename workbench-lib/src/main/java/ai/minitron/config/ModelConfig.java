@@ -1,12 +1,12 @@
 package ai.minitron.config;
 
+import ai.minitron.io.Json;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -289,7 +289,7 @@ public record ModelConfig(
         }
         JsonElement json;
         try {
-            json = JsonParser.parseString(text);
+            json = Json.parse(text);
         } catch (JsonParseException e) {
             throw new ConfigException(file + ": not valid JSON: " + e.getMessage(), e);
         }

@@ -1,5 +1,6 @@
 package ai.minitron.eval;
 
+import ai.minitron.io.Json;
 import ai.minitron.io.AtomicFiles;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
@@ -7,7 +8,6 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -65,7 +65,7 @@ public final class Lineage {
             return List.of();
         }
         try {
-            JsonObject root = JsonParser.parseString(Files.readString(file, StandardCharsets.UTF_8)).getAsJsonObject();
+            JsonObject root = Json.parse(Files.readString(file, StandardCharsets.UTF_8)).getAsJsonObject();
             List<Step> out = new ArrayList<>();
             for (JsonElement e : root.getAsJsonArray("steps")) {
                 JsonObject o = e.getAsJsonObject();

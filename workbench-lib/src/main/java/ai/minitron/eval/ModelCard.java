@@ -1,5 +1,6 @@
 package ai.minitron.eval;
 
+import ai.minitron.io.Json;
 import ai.minitron.config.ModelConfig;
 import ai.minitron.config.ParamCount;
 import ai.minitron.io.AtomicFiles;
@@ -10,7 +11,6 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -108,7 +108,7 @@ public final class ModelCard {
             return List.of();
         }
         try {
-            JsonElement root = JsonParser.parseString(Files.readString(file, StandardCharsets.UTF_8));
+            JsonElement root = Json.parse(Files.readString(file, StandardCharsets.UTF_8));
             List<EvalRecord> out = new ArrayList<>();
             for (JsonElement e : root.getAsJsonObject().getAsJsonArray("results")) {
                 JsonObject o = e.getAsJsonObject();

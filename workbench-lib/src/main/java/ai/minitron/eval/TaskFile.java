@@ -1,5 +1,6 @@
 package ai.minitron.eval;
 
+import ai.minitron.io.Json;
 import ai.minitron.io.AtomicFiles;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
@@ -7,12 +8,9 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
-import com.google.gson.Strictness;
 import com.google.gson.stream.JsonReader;
 import com.google.gson.stream.JsonToken;
 import java.io.IOException;
-import java.io.StringReader;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -158,9 +156,8 @@ public final class TaskFile {
     private static JsonObject parseObject(String line, String where) {
         JsonElement e;
         try {
-            JsonReader r = new JsonReader(new StringReader(line));
-            r.setStrictness(Strictness.STRICT);
-            e = JsonParser.parseReader(r);
+            JsonReader r = Json.strictReader(line);
+            e = Json.parse(r);
             if (r.peek() != JsonToken.END_DOCUMENT) {
                 throw new TaskFormatException(where + ": more than one JSON value on the line");
             }

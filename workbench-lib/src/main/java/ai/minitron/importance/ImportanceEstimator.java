@@ -258,7 +258,7 @@ public final class ImportanceEstimator {
         JsonArray ks = new JsonArray();
         Arrays.stream(o.blockK()).forEach(ks::add);
         opts.add("block_k", ks);
-        if (!skippedK.isEmpty()) opts.add("block_k_skipped", skippedK);
+        if (skippedK.size() > 0) opts.add("block_k_skipped", skippedK);
         opts.addProperty("include_final_norm", o.includeFinalNorm());
         opts.addProperty("stability_levels", o.stabilityLevels());
         opts.addProperty("keep_fraction", o.keepFraction());

@@ -1,10 +1,10 @@
 package ai.minitron.importance;
 
+import ai.minitron.io.Json;
 import ai.minitron.config.Axis;
 import ai.minitron.stats.ArrowIo;
 import ai.minitron.stats.RankAgreement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -88,7 +88,7 @@ public final class ImportanceTable {
         JsonObject run = null;
         if (Files.exists(runFile)) {
             try {
-                run = JsonParser.parseString(Files.readString(runFile)).getAsJsonObject();
+                run = Json.parse(Files.readString(runFile)).getAsJsonObject();
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot read " + runFile + ": " + e.getMessage(), e);
             } catch (RuntimeException e) {

@@ -5,11 +5,9 @@ import com.google.gson.GsonBuilder;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
-import com.google.gson.Strictness;
 import com.google.gson.stream.JsonReader;
 import com.google.gson.stream.JsonToken;
 import java.io.IOException;
-import java.io.StringReader;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -171,8 +169,7 @@ public final class SafeTensors {
     String text = Files.readString(index);
     JsonElement root;
     try {
-      JsonReader reader = new JsonReader(new StringReader(text));
-      reader.setStrictness(Strictness.STRICT);
+      JsonReader reader = Json.strictReader(text);
       root = PRETTY.getAdapter(JsonElement.class).read(reader);
       if (reader.peek() != JsonToken.END_DOCUMENT) {
         throw new CheckpointFormatException("Bad index " + index + ": content after the JSON object");

@@ -7,12 +7,10 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonPrimitive;
-import com.google.gson.Strictness;
 import com.google.gson.TypeAdapter;
 import com.google.gson.stream.JsonReader;
 import com.google.gson.stream.JsonToken;
 import java.io.IOException;
-import java.io.StringReader;
 import java.math.BigDecimal;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -115,8 +113,7 @@ final class SafeTensorsHeader {
     Set<String> seen = new HashSet<>();
     long dataSize = fileSize - dataStart;
     try {
-      JsonReader reader = new JsonReader(new StringReader(text));
-      reader.setStrictness(Strictness.STRICT);
+      JsonReader reader = Json.strictReader(text);
       if (reader.peek() != JsonToken.BEGIN_OBJECT) {
         throw fail(file, "header is not a JSON object (starts with " + reader.peek() + ")");
       }

@@ -1,12 +1,12 @@
 package ai.minitron.prune;
 
+import ai.minitron.io.Json;
 import ai.minitron.config.ModelConfig;
 import ai.minitron.config.ParamCount;
 import ai.minitron.io.AtomicFiles;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -50,7 +50,7 @@ public final class PruningRecord {
     public static KeepSet read(Path dir) {
         Path f = dir.resolve(FILE);
         try {
-            JsonObject kept = JsonParser.parseString(Files.readString(f)).getAsJsonObject().getAsJsonObject("kept");
+            JsonObject kept = Json.parse(Files.readString(f)).getAsJsonObject().getAsJsonObject("kept");
             List<int[]> kv = lists(kept.getAsJsonArray("kv_groups"));
             return new KeepSet(toInts(kept.getAsJsonArray("hidden")), toInts(kept.getAsJsonArray("layers")),
                     kv.isEmpty() ? new int[0] : kv.get(0), lists(kept.getAsJsonArray("heads")),

@@ -1,12 +1,12 @@
 package ai.minitron.reproduce;
 
+import ai.minitron.io.Json;
 import ai.minitron.io.AtomicFiles;
 import ai.minitron.stats.ArrowIo;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -186,7 +186,7 @@ public final class Findings {
             return;
         }
         try {
-            JsonObject run = JsonParser.parseString(Files.readString(f)).getAsJsonObject();
+            JsonObject run = Json.parse(Files.readString(f)).getAsJsonObject();
             String budget = run.getAsJsonObject("budget").get("name").getAsString();
             long seed = run.get("seed").getAsLong();
             if (!budget.equals(lab.budget().name()) || seed != lab.seed()) {

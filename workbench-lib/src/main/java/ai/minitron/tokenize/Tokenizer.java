@@ -1,11 +1,11 @@
 package ai.minitron.tokenize;
 
+import ai.minitron.io.Json;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -235,7 +235,7 @@ public final class Tokenizer implements AutoCloseable {
             throw new TokenizerException(file + ": tokenizer file is not valid UTF-8", e);
         }
         try {
-            JsonElement el = JsonParser.parseString(text);
+            JsonElement el = Json.parse(text);
             if (!el.isJsonObject()) {
                 throw new TokenizerException(file + ": not a JSON object");
             }

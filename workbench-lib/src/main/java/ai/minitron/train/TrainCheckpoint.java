@@ -1,5 +1,6 @@
 package ai.minitron.train;
 
+import ai.minitron.io.Json;
 import ai.djl.ndarray.NDArray;
 import ai.minitron.config.ModelConfig;
 import ai.minitron.io.AtomicFiles;
@@ -12,7 +13,6 @@ import ai.minitron.stats.ArrowIo;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -120,7 +120,7 @@ public final class TrainCheckpoint {
                         + saved.hiddenSize() + " hidden x " + saved.numHiddenLayers() + " layers vs "
                         + config.hiddenSize() + " x " + config.numHiddenLayers() + "); use a new --out directory");
             }
-            JsonObject state = JsonParser.parseString(Files.readString(dir.resolve("trainer_state.json"))).getAsJsonObject();
+            JsonObject state = Json.parse(Files.readString(dir.resolve("trainer_state.json"))).getAsJsonObject();
             TrainConfig savedTc = GSON.fromJson(state.get("train_config"), TrainConfig.class);
             for (String f : List.of("batchSize", "seqLen", "gradAccum", "seed")) {
                 JsonObject a = GSON.toJsonTree(savedTc).getAsJsonObject();
