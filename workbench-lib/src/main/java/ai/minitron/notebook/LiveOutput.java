@@ -14,7 +14,7 @@ import java.util.UUID;
  * }</pre>
  *
  * <p>Jupyter's display_id + update_display_data, reached through a {@link Backend} the kernel installs: our
- * kernel's {@code ai.minitron.kernel.Display}, JJava's and IJava's {@code display(value)} / {@code
+ * kernel's {@code Display} (kernels module), JJava's and IJava's {@code display(value)} / {@code
  * updateDisplay(id, value)} (installed by the workbench's JJava extension or the IJava startup script). Without
  * a kernel (command line, tests) each show or update prints its text as a line. Thread-safe.
  */
