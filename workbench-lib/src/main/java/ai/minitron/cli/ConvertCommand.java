@@ -14,6 +14,7 @@ import ai.minitron.model.LanguageModel;
 import ai.minitron.model.Weights;
 import ai.minitron.tokenize.GgufTokenizer;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.TreeMap;
@@ -43,6 +44,9 @@ public final class ConvertCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        if (!Files.isRegularFile(in)) {
+            throw new IllegalArgumentException("--in: file not found: " + in);
+        }
         long t0 = System.nanoTime();
         ModelConfig c;
         String types;

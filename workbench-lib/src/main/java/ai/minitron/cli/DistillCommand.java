@@ -126,10 +126,14 @@ final class DistillCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (tokens <= 0) {
+            throw new IllegalArgumentException("--tokens must be a positive number of student training tokens, got " + tokens);
+        }
         int steps = (int) Math.max(1, tokens / ((long) batchSize * seqLen));
         TrainConfig tc = TrainConfig.builder().steps(steps).batchSize(batchSize).seqLen(seqLen).lr(lr).minLr(minLr)
                 .warmupSteps(Math.min(warmup, steps)).evalEvery(evalEvery).evalBatches(evalBatches)
                 .checkpointEvery(checkpointEvery).seed(seed).build();
+        Path dataFile = split.data();
         Path valFile = split.validation();
         if (teacherCache != null && teacherCorrectionTokens > 0) {
             throw new IllegalArgumentException("--teacher-cache and --teacher-correction-tokens together: build the cache"
@@ -147,8 +151,10 @@ final class DistillCommand implements Callable<Integer> {
             try (Tokenizer tok = student.openTokenizer(tokPath)) {
                 if (!alignVocab) {
                     teacher.checkVocab(tok);
+                } else {
+                    checkSameTokens(teacher.tokenizerJson(), student.tokenizerJson());
                 }
-                trainSet = TokenDataset.pack(Corpus.read(split.data).documents(), tok, seqLen);
+                trainSet = TokenDataset.pack(Corpus.read(dataFile).documents(), tok, seqLen);
                 valSet = TokenDataset.pack(Corpus.read(valFile).documents(), tok, seqLen);
             }
             KdLoss.Config lossConfig = new KdLoss.Config(loss, temperature, beta, topK);
@@ -161,7 +167,7 @@ final class DistillCommand implements Callable<Integer> {
             if (teacherCorrectionTokens > 0) {
                 int correctionSteps = (int) Math.max(1, teacherCorrectionTokens / tc.tokensPerStep());
                 System.err.printf("teacher correction: %d steps x %,d tokens on %s -> %s%n", correctionSteps,
-                        tc.tokensPerStep(), split.data, out.resolve(TeacherCorrection.CORRECTED));
+                        tc.tokensPerStep(), dataFile, out.resolve(TeacherCorrection.CORRECTED));
                 TeacherCorrection.Result r;
                 try (ProgressBar pb = ProgressBars.open("correct teacher", correctionSteps)) {
                     r = TeacherCorrection.run(teacher.config(), teacherWeights, teacher.tokenizerJson(),
@@ -177,6 +183,15 @@ final class DistillCommand implements Callable<Integer> {
                 if (!hash.equals(cache.manifest().teacher_hash())) {
                     throw new IllegalArgumentException(teacherCache + ": the cache was made from another teacher (hash "
                             + cache.manifest().teacher_hash() + ") than " + teacherDir + " (hash " + hash + ")");
+                }
+                int covered = cache.manifest().seq_len() == seqLen ? cache.covered(trainSet) : trainSet.size();
+                if (covered < trainSet.size()) { // (another seq-len is refused by the distiller, naming both)
+                    throw new IllegalArgumentException("--teacher-cache " + teacherCache + " covers only " + covered + " of the "
+                            + trainSet.size() + " samples of --data " + dataFile + " (it holds "
+                            + cache.manifest().samples() + " samples of " + cache.manifest().dataset() + "): "
+                            + (covered == 0 ? "it was built from other data; build it from this split"
+                                    : "rebuild it over the whole split (minitron teacher-cache --tokens "
+                                            + (long) trainSet.size() * seqLen + " or more)"));
                 }
                 d.withCache(cache);
             }
@@ -209,6 +224,24 @@ final class DistillCommand implements Callable<Integer> {
             System.out.println("distilled model written to " + modelDir);
         }
         return 0;
+    }
+
+    /**
+     * With --align-vocab: the two checkpoints' tokenizers must agree on their shared ids (the same
+     * string for each), not only one be the larger; refuses when fewer than 90% of the shared ids agree.
+     */
+    private static void checkSameTokens(Path teacherTok, Path studentTok) {
+        if (teacherTok == null || studentTok == null) {
+            return; // one tokenizer encodes both sides
+        }
+        try (Tokenizer t = Tokenizer.load(teacherTok); Tokenizer s = Tokenizer.load(studentTok)) {
+            Tokenizer.Agreement a = Tokenizer.agreement(t, s);
+            if (a.agreeing() < 0.9 * a.shared()) {
+                throw new IllegalArgumentException("--align-vocab: the tokenizers " + teacherTok + " and " + studentTok
+                        + " disagree: only " + a.agreeing() + " of the " + a.shared() + " shared ids map to the same"
+                        + " string (aligning logits needs the same tokenizer, one vocabulary a prefix of the other)");
+            }
+        }
     }
 
     private static TrainLoop.Listener listener(ProgressBar pb) {

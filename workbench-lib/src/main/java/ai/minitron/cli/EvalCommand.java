@@ -92,6 +92,12 @@ final class EvalCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--protocol must be token, sliding or document, got '" + protocol + "'");
         }
+        if (seqLen < 1) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--seq-len must be >= 1, got " + seqLen);
+        }
+        if (batchSize < 1) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--batch-size must be >= 1, got " + batchSize);
+        }
         if (stride != null && !protocol.equals("sliding")) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--stride applies to --protocol sliding only");
         }
@@ -141,6 +147,7 @@ final class EvalCommand implements Callable<Integer> {
                     records.addAll(task(ev, t));
                 }
             }
+            requireFinite(dir, records);
             report.add(reportName(dir), records);
             if (card != null) {
                 ModelCard.update(card, records);
@@ -157,6 +164,16 @@ final class EvalCommand implements Callable<Integer> {
             System.out.println("report      " + out.resolve("report.md") + " (+ report.arrow, report.html)");
         }
         return 0;
+    }
+
+    /** Refuses (exit 1) a non-finite metric: NaN or infinite outputs are never reported as a result. */
+    static void requireFinite(Path dir, List<EvalRecord> records) {
+        for (EvalRecord r : records) {
+            if (!Double.isFinite(r.value())) {
+                throw new IllegalStateException(dir + ": " + r.task() + " " + r.metric() + " is " + r.value()
+                        + " (the model's outputs are not finite): nothing recorded");
+            }
+        }
     }
 
     /** A task file through the evaluator, printed as it would be by eval-tasks. */

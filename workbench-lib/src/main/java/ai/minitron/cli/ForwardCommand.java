@@ -2,6 +2,8 @@ package ai.minitron.cli;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.minitron.data.DataException;
+import ai.minitron.data.TokenDataset;
 import ai.minitron.io.Npy;
 import ai.minitron.model.LanguageModel;
 import java.nio.file.Path;
@@ -32,6 +34,11 @@ final class ForwardCommand implements Callable<Integer> {
                     throw new IllegalArgumentException("--tokens: id " + id + " is outside the vocabulary [0, "
                             + lm.config().vocabSize() + ")");
                 }
+            }
+            try {
+                TokenDataset.checkSeqLen(ids.length, lm.config().maxPositionEmbeddings());
+            } catch (DataException e) {
+                throw new IllegalArgumentException("--tokens: " + e.getMessage(), e);
             }
             NDArray logits = lm.logits(m, new long[][] {ids}); // [1, T, V]
             Npy.writeFloat32(out, logits.toFloatArray(), new long[] {ids.length, lm.config().vocabSize()});

@@ -10,12 +10,10 @@ import ai.minitron.generate.GenerationConfig;
 import ai.minitron.generate.Generator;
 import ai.minitron.generate.SamplingParams;
 import ai.minitron.generate.TokenListener;
+import ai.minitron.io.Utf8Text;
 import ai.minitron.model.LanguageModel;
 import ai.minitron.tokenize.Tokenizer;
-import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -224,15 +222,7 @@ final class GenerateCommand implements Callable<Integer> {
     private List<String> prompts() {
         List<String> all = new ArrayList<>(prompt);
         if (promptsFile != null) {
-            try {
-                for (String line : Files.readAllLines(promptsFile)) {
-                    if (!line.isBlank()) {
-                        all.add(line);
-                    }
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException("--prompts " + promptsFile + ": cannot read: " + e.getMessage(), e);
-            }
+            Utf8Text.read(promptsFile, "--prompts").lines().filter(line -> !line.isBlank()).forEach(all::add);
         }
         if (all.isEmpty()) {
             throw new IllegalArgumentException("give --prompt TEXT or --prompts FILE (or --benchmark)");

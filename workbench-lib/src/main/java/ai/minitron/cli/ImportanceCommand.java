@@ -3,7 +3,6 @@ package ai.minitron.cli;
 import ai.djl.ndarray.NDManager;
 import ai.minitron.data.CalibrationSet;
 import ai.minitron.data.Corpus;
-import ai.minitron.data.DataException;
 import ai.minitron.importance.ActivationPass;
 import ai.minitron.importance.ImportanceBenchmark;
 import ai.minitron.importance.ImportanceEstimator;
@@ -93,9 +92,12 @@ final class ImportanceCommand implements Callable<Integer> {
         if (batchSize < 1) {
             throw new IllegalArgumentException("--batch-size must be >= 1, got " + batchSize);
         }
-        Path split = resolveSplit(data);
+        Path split = SplitOptions.resolve("--data", data);
         ImportanceEstimator.Options opts = options();
         try (NDManager m = NDManager.newBaseManager(); LanguageModel lm = LanguageModel.load(model, m)) {
+            if (opts.metrics().contains(Metric.BLOCK_DROP)) {
+                checkBlockK(lm.config().numHiddenLayers());
+            }
             CalibrationSet cal = calibration(lm, split);
             System.err.printf("calibration: %s%n", cal);
             if (benchmark) {
@@ -136,6 +138,16 @@ final class ImportanceCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** Every --block-k must drop at least one and at most all {@code layers} layers. */
+    private void checkBlockK(int layers) {
+        for (int k : blockK) {
+            if (k < 1 || k > layers) {
+                throw new IllegalArgumentException("--block-k " + k + ": valid block sizes are 1.." + layers
+                        + " (the model has " + layers + " layers)");
+            }
+        }
+    }
+
     private ImportanceEstimator.Options options() {
         EnumSet<Metric> ms = EnumSet.noneOf(Metric.class);
         if (metrics == null || metrics.isEmpty()) {
@@ -171,28 +183,5 @@ final class ImportanceCommand implements Callable<Integer> {
             }
             return CalibrationSet.fromSplit(split, tok, samples, seqLen, seed, ctx);
         }
-    }
-
-    /** A split file, or a split name looked up as data/corpus/NAME.txt from the working directory upwards. */
-    static Path resolveSplit(String data) {
-        Path p = Path.of(data);
-        if (Files.isRegularFile(p)) {
-            return p;
-        }
-        if (Files.isDirectory(p)) {
-            throw new DataException("--data " + data + ": is a directory; pass a split file (e.g. " + p.resolve("train.txt")
-                    + ") or a split name");
-        }
-        String name = data.endsWith(".txt") ? data : data + ".txt";
-        if (!name.contains("/")) {
-            for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-                Path f = dir.resolve("data").resolve("corpus").resolve(name);
-                if (Files.isRegularFile(f)) {
-                    return f;
-                }
-            }
-        }
-        throw new DataException("--data " + data + ": no such split file (nor data/corpus/" + name
-                + " above the working directory)");
     }
 }

@@ -14,8 +14,11 @@ import ai.minitron.prune.UnitScores;
 import ai.minitron.search.Candidate;
 import ai.minitron.search.SearchSpace;
 import com.google.gson.Gson;
+import ai.minitron.config.HfCompatibility;
+import ai.minitron.io.Utf8Text;
+import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import java.nio.file.Files;
+import com.google.gson.JsonParseException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -77,13 +80,51 @@ final class PruneCommand implements Callable<Integer> {
     @Option(names = "--save-dtype", defaultValue = "F32", description = "Storage dtype of the export.")
     TensorDType saveDtype;
 
+    /** The options that set a target shape (one of them, --params or a --plan is required). */
+    static final String SHAPE_OPTIONS = "--hidden, --heads, --heads-per-group, --kv-groups, --mlp, --layers, --keep-layers, --params";
+
+    /** Keys of a --plan file that set a shape; with depth, headResidual, params and tolerance the only valid keys. */
+    static final List<String> PLAN_SHAPE_KEYS = List.of("hiddenSize", "headsPerGroup", "kvGroups", "mlpSize", "numLayers",
+            "keepLayers");
+    static final List<String> PLAN_KEYS = List.of("hiddenSize", "headsPerGroup", "kvGroups", "mlpSize", "numLayers",
+            "keepLayers", "depth", "headResidual", "params", "tolerance");
+
+    /** A --plan file as a JSON object: refuses an unreadable, empty or non-object file and unknown keys, naming the file. */
+    static JsonObject readPlan(Path file) {
+        String text = Utf8Text.read(file, "--plan");
+        if (text.isBlank()) {
+            throw new IllegalArgumentException("--plan " + file + ": the file is empty; expected a JSON object with keys "
+                    + String.join(", ", PLAN_KEYS));
+        }
+        JsonElement json;
+        try {
+            json = Json.parse(text);
+        } catch (JsonParseException e) {
+            throw new IllegalArgumentException("--plan " + file + ": not valid JSON: " + e.getMessage(), e);
+        }
+        if (!json.isJsonObject()) {
+            throw new IllegalArgumentException("--plan " + file + ": expected a JSON object with keys "
+                    + String.join(", ", PLAN_KEYS) + ", got " + (json.isJsonNull() ? "null" : json));
+        }
+        List<String> unknown = json.getAsJsonObject().keySet().stream().filter(k -> !PLAN_KEYS.contains(k)).sorted().toList();
+        if (!unknown.isEmpty()) {
+            throw new IllegalArgumentException("--plan " + file + ": unknown key" + (unknown.size() > 1 ? "s " : " ")
+                    + String.join(", ", unknown) + "; valid keys: " + String.join(", ", PLAN_KEYS));
+        }
+        return json.getAsJsonObject();
+    }
+
     @Override
     public Integer call() throws Exception {
         PrunePlan plan;
         String budgetText = params;
         if (planFile != null) {
-            JsonObject o = Json.parse(Files.readString(planFile)).getAsJsonObject();
-            plan = new Gson().fromJson(o, PrunePlan.class);
+            JsonObject o = readPlan(planFile);
+            try {
+                plan = new Gson().fromJson(o, PrunePlan.class);
+            } catch (JsonParseException | IllegalStateException | NumberFormatException e) {
+                throw new IllegalArgumentException("--plan " + planFile + ": a value has the wrong type: " + e.getMessage(), e);
+            }
             if (o.has("params") && budgetText == null) {
                 budgetText = o.get("params").getAsString();
             }
@@ -99,6 +140,12 @@ final class PruneCommand implements Callable<Integer> {
         }
         if (headResidual) {
             plan = plan.withHeadResidual(true);
+        }
+        if (budgetText == null && heads == null && plan.hiddenSize() == null && plan.headsPerGroup() == null
+                && plan.kvGroups() == null && plan.mlpSize() == null && plan.numLayers() == null && plan.keepLayers() == null) {
+            throw new IllegalArgumentException((planFile != null ? "--plan " + planFile + " sets no target shape" : "no target shape")
+                    + ": give at least one of " + SHAPE_OPTIONS + " (or a --plan with " + String.join(", ", PLAN_SHAPE_KEYS)
+                    + " or params); pruning nothing would only copy the model");
         }
         try (NDManager m = NDManager.newBaseManager(); LanguageModel parent = LanguageModel.load(model, m)) {
             ModelConfig pc = parent.config();
@@ -130,6 +177,7 @@ final class PruneCommand implements Callable<Integer> {
             }
             KeepSet keep = Pruner.select(pc, plan, scores);
             Pruner.Pruned p = Pruner.apply(pc, parent.weights(), keep, plan);
+            HfCompatibility.check(p.config(), "prune");
             new LanguageModel(p.config(), p.weights(), parent.tokenizerJson(), saveDtype).save(out, saveDtype);
             PruningRecord.write(out, pc, p.config(), plan, keep, scores.runId(), model.toString());
             Cards.pruned(out, model, pc, p.config(), plan, scores.runId(), importance);

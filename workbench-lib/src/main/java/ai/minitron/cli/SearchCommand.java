@@ -111,7 +111,7 @@ final class SearchCommand implements Callable<Integer> {
     @Option(names = "--retrain-tokens", defaultValue = "65536", description = "Student tokens per stage (default ${DEFAULT-VALUE}).")
     long retrainTokens;
 
-    @Option(names = "--data", defaultValue = "train", description = "Retraining split (default ${DEFAULT-VALUE}).")
+    @Option(names = "--data", defaultValue = "train", description = "Retraining split (file or split name, default ${DEFAULT-VALUE}).")
     String data;
 
     @Option(names = "--lr", defaultValue = "1e-3") double lr;
@@ -163,9 +163,9 @@ final class SearchCommand implements Callable<Integer> {
             TokenDataset trainSet = null;
             try (Tokenizer tok = Tokenizer.load(tokPath)) {
                 parent.checkVocab(tok);
-                valSet = TokenDataset.pack(Corpus.read(ImportanceCommand.resolveSplit(val)).documents(), tok, seqLen);
+                valSet = TokenDataset.pack(Corpus.read(SplitOptions.resolve("--val", val)).documents(), tok, seqLen);
                 if (topK > 0) {
-                    trainSet = TokenDataset.pack(Corpus.read(ImportanceCommand.resolveSplit(data)).documents(), tok, seqLen);
+                    trainSet = TokenDataset.pack(Corpus.read(SplitOptions.resolve("--data", data)).documents(), tok, seqLen);
                 }
             }
             if (valSet.size() < batches * batchSize) {

@@ -24,8 +24,9 @@ final class TeacherCacheCommand implements Callable<Integer> {
     @Option(names = "--teacher", required = true, description = "Teacher checkpoint directory.")
     Path teacherDir;
 
-    @Option(names = "--data", required = true, description = "Split file (the distillation's --data).")
-    Path data;
+    @Option(names = "--data", required = true, description = "Split file or split name (train, validation, test):"
+            + " the distillation's --data.")
+    String dataOption;
 
     @Option(names = "--tokens", required = true, description = "Tokens to cache (rounded up to whole samples; at most the"
             + " whole split, which serves any number of epochs).")
@@ -58,6 +59,7 @@ final class TeacherCacheCommand implements Callable<Integer> {
         if (tokens <= 0 || batchSize <= 0 || shardSamples <= 0) {
             throw new IllegalArgumentException("--tokens, --batch-size and --shard-samples must be positive");
         }
+        Path data = SplitOptions.resolve("--data", dataOption);
         try (NDManager m = NDManager.newBaseManager(); LanguageModel teacher = LanguageModel.load(teacherDir, m)) {
             TokenDataset.checkSeqLen(seqLen, teacher.config().maxPositionEmbeddings());
             TokenDataset set;

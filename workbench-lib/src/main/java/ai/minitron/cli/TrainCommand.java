@@ -70,8 +70,8 @@ final class TrainCommand implements Callable<Integer> {
                 throw new IllegalArgumentException(configFile + ": vocab_size " + config.vocabSize()
                         + " is smaller than the tokenizer's " + tok.vocabSize() + " tokens (" + tokPath + ")");
             }
-            System.err.println("tokenizing " + split.data + " ...");
-            trainSet = TokenDataset.pack(Corpus.read(split.data).documents(), tok, tc.seqLen());
+            System.err.println("tokenizing " + split.data() + " ...");
+            trainSet = TokenDataset.pack(Corpus.read(split.data()).documents(), tok, tc.seqLen());
             valSet = TokenDataset.pack(Corpus.read(valFile).documents(), tok, tc.seqLen());
         }
         System.err.printf("model %s: %,d parameters; train %,d samples x %d tokens (%s), validation %,d samples%n",

@@ -77,6 +77,13 @@ public record ModelConfig(
             throw new ConfigException(where + ": head_dim * partial_rotary_factor must be even, got "
                     + headDim + " * " + partialRotaryFactor);
         }
+        if (!(ropeTheta > 0) || Double.isInfinite(ropeTheta)) {
+            throw new ConfigException(where + ": rope_theta must be a finite number > 0, got " + ropeTheta);
+        }
+        if (!(normEps > 0) || Double.isInfinite(normEps)) {
+            throw new ConfigException(where + ": " + (architecture.usesLayerNorm1p() ? "norm_eps" : "rms_norm_eps")
+                    + " must be a finite number > 0, got " + normEps);
+        }
         if (!hiddenAct.equals("silu") && !hiddenAct.equals("relu2")) {
             throw new ConfigException(where + ": unsupported hidden_act '" + hiddenAct + "' (supported: silu, relu2)");
         }

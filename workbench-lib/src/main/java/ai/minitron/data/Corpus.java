@@ -1,13 +1,8 @@
 package ai.minitron.data;
 
 import ai.minitron.io.AtomicFiles;
+import ai.minitron.io.Utf8Text;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.CharBuffer;
-import java.nio.charset.CharsetDecoder;
-import java.nio.charset.CoderResult;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -95,20 +90,12 @@ public final class Corpus {
 
     /** Strict UTF-8 decoding that reports the byte offset of the first malformed sequence. */
     static String decodeUtf8(Path file, byte[] bytes) {
-        CharsetDecoder dec = StandardCharsets.UTF_8.newDecoder()
-                .onMalformedInput(CodingErrorAction.REPORT)
-                .onUnmappableCharacter(CodingErrorAction.REPORT);
-        ByteBuffer in = ByteBuffer.wrap(bytes);
-        CharBuffer out = CharBuffer.allocate(bytes.length + 1);
-        CoderResult r = dec.decode(in, out, true);
-        if (!r.isError()) r = dec.flush(out);
-        if (r.isError()) {
+        try {
+            return Utf8Text.decode(bytes);
+        } catch (Utf8Text.MalformedException e) {
             throw new DataException("corpus file is not valid UTF-8: " + file.toAbsolutePath()
-                    + " (malformed byte sequence at byte offset " + in.position() + ")");
+                    + " (malformed byte sequence at byte offset " + e.offset() + ")", e);
         }
-        out.flip();
-        String s = out.toString();
-        return s.startsWith("\uFEFF") ? s.substring(1) : s;
     }
 
     /** Splits file text into documents at separator lines; empty documents are dropped. */

@@ -6,9 +6,11 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.minitron.config.ModelConfig;
+import ai.minitron.data.TokenDataset;
 import ai.minitron.io.AtomicFiles;
 import ai.minitron.io.HostTensor;
 import ai.minitron.io.SafeTensors;
+import ai.minitron.io.Sha256;
 import ai.minitron.io.TensorDType;
 import ai.minitron.model.DecoderLM;
 import ai.minitron.model.Scalars;
@@ -42,7 +44,7 @@ import java.util.function.LongConsumer;
  * <p>Layout of a cache directory (all files written atomically):
  * <pre>
  *   manifest.json             {format, teacher_hash, dataset, seq_len, top_k, temperature, vocab_size,
- *                              samples, teacher_tokens, shards: [{file, first_sample, samples}]}
+ *                              samples, teacher_tokens, shards: [{file, first_sample, samples, sha256}]}
  *   shard-00000.safetensors   input_ids     I64 [N, T]     the tokens the teacher read (row = sample)
  *                             topk_indices  I32 [N, T, k]  the teacher's k most likely next tokens
  *                             topk_logits   F32 [N, T, k]  their raw logits z
@@ -61,8 +63,8 @@ public final class TeacherCache {
     public static final String MANIFEST = "manifest.json";
     private static final Gson GSON = new GsonBuilder().setPrettyPrinting().create();
 
-    /** One shard file of consecutive samples. */
-    public record Shard(String file, long first_sample, int samples) {}
+    /** One shard file of consecutive samples, with the SHA-256 of its bytes (null in caches written before checksums). */
+    public record Shard(String file, long first_sample, int samples, String sha256) {}
 
     /** The cache's description (manifest.json). */
     public record Manifest(String format, String teacher_hash, String dataset, int seq_len, int top_k,
@@ -91,6 +93,7 @@ public final class TeacherCache {
             if (!Files.isRegularFile(f)) {
                 throw new IllegalArgumentException(dir + ": teacher cache shard " + sh.file() + " is missing");
             }
+            verify(dir, sh, f);
             Map<String, HostTensor> m = SafeTensors.read(f);
             HostTensor ids = require(m, f, "input_ids", new long[] {sh.samples(), t});
             HostTensor idx = require(m, f, "topk_indices", new long[] {sh.samples(), t, k});
@@ -114,6 +117,39 @@ public final class TeacherCache {
                 }
             }
         }
+    }
+
+    /**
+     * Refuses a shard whose bytes differ from the checksum its manifest recorded, before anything reads
+     * it; a cache written before checksums is refused too (rebuilding reuses its shards and adds them).
+     */
+    private static void verify(Path dir, Shard sh, Path f) {
+        if (sh.sha256() == null) {
+            throw new IllegalArgumentException(dir + ": teacher cache shard " + sh.file() + " has no checksum in "
+                    + MANIFEST + " (a cache of an older version): rebuild it with `minitron teacher-cache` (complete"
+                    + " shards are reused)");
+        }
+        String actual = Sha256.file(f);
+        if (!actual.equals(sh.sha256())) {
+            throw new IllegalArgumentException(f + ": teacher cache shard is corrupt (SHA-256 " + actual
+                    + " differs from " + sh.sha256() + " recorded in " + MANIFEST + "): delete the shard and rerun"
+                    + " `minitron teacher-cache` to rebuild it");
+        }
+    }
+
+    /**
+     * How many samples of {@code set} the cache holds (each sample's first seq_len tokens are the
+     * teacher's input); a distillation over {@code set} needs all of them.
+     */
+    public int covered(TokenDataset set) {
+        int n = 0;
+        for (int i = 0; i < set.size(); i++) {
+            long[] row = set.sample(i);
+            if (row.length >= manifest.seq_len() && find(Arrays.copyOf(row, manifest.seq_len())) >= 0) {
+                n++;
+            }
+        }
+        return n;
     }
 
     private static HostTensor require(Map<String, HostTensor> m, Path f, String name, long[] shape) {
@@ -252,7 +288,7 @@ public final class TeacherCache {
                 if (!(Files.isRegularFile(f) && shardMeta.equals(new java.util.TreeMap<>(SafeTensors.metadata(f))))) {
                     writeShard(c, teacher, data, first, n, topK, temperature, batchSize, f, shardMeta);
                 }
-                shards.add(new Shard(file, first, n));
+                shards.add(new Shard(file, first, n, Sha256.file(f)));
                 if (progress != null) {
                     progress.accept(first + n);
                 }

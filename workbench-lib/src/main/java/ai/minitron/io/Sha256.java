@@ -1,6 +1,11 @@
 package ai.minitron.io;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
@@ -30,6 +35,21 @@ public final class Sha256 {
     public static String hex(String text) {
         MessageDigest md = digest();
         md.update(text.getBytes(StandardCharsets.UTF_8));
+        return hex(md);
+    }
+
+    /** Lower-case hex SHA-256 of a file's bytes (streamed). */
+    public static String file(Path f) {
+        MessageDigest md = digest();
+        byte[] buf = new byte[1 << 20];
+        try (InputStream in = Files.newInputStream(f)) {
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                md.update(buf, 0, n);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot hash " + f + ": " + e.getMessage(), e);
+        }
         return hex(md);
     }
 }

@@ -77,11 +77,22 @@ public final class Weights implements AutoCloseable {
         }
     }
 
+    /** Refuses NaN or infinite weights, naming the tensor and the first bad index (one pass over host data). */
+    static void requireFinite(float[] data, String tensor, String source) {
+        for (int i = 0; i < data.length; i++) {
+            if (!Float.isFinite(data[i])) {
+                throw new WeightsException(source + ": tensor '" + tensor + "' holds a non-finite value (" + data[i]
+                        + " at flat index " + i + "): the checkpoint is corrupt or training diverged");
+            }
+        }
+    }
+
     private NDArray toDevice(HostTensor t, DataType dtype, String source) {
         Shape shape = new Shape(t.shape());
         switch (t.dtype()) {
             case F32, F16, BF16, F64 -> {
                 float[] data = t.toFloats(); // BF16/F16 widened to F32 in Java
+                requireFinite(data, t.name(), source);
                 NDArray a = manager.create(data, shape);
                 return dtype == DataType.FLOAT32 ? a : a.toType(dtype, false);
             }

@@ -3,6 +3,7 @@ package ai.minitron.search;
 import ai.minitron.config.ModelConfig;
 import ai.minitron.config.ParamCount;
 import ai.minitron.config.Axis;
+import ai.minitron.config.HfCompatibility;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import java.util.ArrayList;
@@ -24,7 +25,9 @@ import java.util.stream.Collectors;
  * 1/8 of the axis for hidden and MLP, 1 for heads, KV groups and layers, and a maximum prune fraction
  * of 0.5 for every axis except KV groups (0: kept whole unless asked). A shape is valid when its query
  * heads split evenly over its KV groups with at most the parent's group size per group (GQA-aware
- * pruning keeps the same number of query heads in every kept group). Parameter counts are exact
+ * pruning keeps the same number of query heads in every kept group) and Hugging Face transformers loads
+ * it ({@link HfCompatibility}: for Llama-family parents the hidden size is a multiple of the query head
+ * count). Parameter counts are exact
  * ({@link ParamCount} of the child config). Immutable; the {@code with*} methods return new spaces.
  */
 public final class SearchSpace {
@@ -179,7 +182,7 @@ public final class SearchSpace {
         for (int h : values(Axis.HIDDEN)) {
             for (int a : values(Axis.HEADS)) {
                 for (int kv : values(Axis.KV_GROUPS)) {
-                    if (!validHeads(a, kv)) {
+                    if (!validHeads(a, kv) || !HfCompatibility.loadable(parent.architecture(), h, a)) {
                         continue;
                     }
                     for (int m : values(Axis.MLP)) {
@@ -193,7 +196,8 @@ public final class SearchSpace {
         }
         if (out.isEmpty()) {
             throw new IllegalArgumentException("empty search space: " + describe() + " admit no valid shape ("
-                    + validHeadsMessage() + ")");
+                    + validHeadsMessage() + (HfCompatibility.appliesTo(parent.architecture()) ? "; " + HfCompatibility.RULE
+                            : "") + ")");
         }
         out.sort(ORDER);
         return out;
@@ -263,7 +267,8 @@ public final class SearchSpace {
 
     /** One line per axis: its values. */
     public String describe() {
-        return AXES.stream().map(a -> name(a) + " " + Arrays.toString(values(a))).collect(Collectors.joining(", "));
+        String axes = AXES.stream().map(a -> name(a) + " " + Arrays.toString(values(a))).collect(Collectors.joining(", "));
+        return HfCompatibility.appliesTo(parent.architecture()) ? axes + "; only " + HfCompatibility.RULE : axes;
     }
 
     /** The space as JSON (for search.json): per axis its values, step and maximum prune fraction. */

@@ -176,6 +176,28 @@ public final class Tokenizer implements AutoCloseable {
         return tokenIds.get(token);
     }
 
+    /** How two tokenizers agree on the ids both have: {@code agreeing} of {@code shared} map to the same string. */
+    public record Agreement(int agreeing, int shared) {}
+
+    /**
+     * Compares the vocabularies (entries and added tokens) of {@code a} and {@code b} over the ids
+     * below the smaller vocabulary size: an id agrees when both map it to the same string.
+     */
+    public static Agreement agreement(Tokenizer a, Tokenizer b) {
+        int limit = Math.min(a.vocabSize, b.vocabSize);
+        int shared = 0;
+        int agreeing = 0;
+        for (Map.Entry<String, Integer> e : a.tokenIds.entrySet()) {
+            if (e.getValue() < limit) {
+                shared++;
+                if (e.getValue().equals(b.tokenIds.get(e.getKey()))) {
+                    agreeing++;
+                }
+            }
+        }
+        return new Agreement(agreeing, shared);
+    }
+
     /** Special added tokens: content -> id. */
     public Map<String, Integer> specialTokens() {
         return specialIds;

@@ -75,7 +75,8 @@ public final class TrainCheckpoint {
                 SafeTensors.write(tmp.resolve(AUXILIARY), auxiliary.toHost(TensorDType.F32).values(), Map.of("format", "pt"));
             }
             SafeTensors.write(tmp.resolve("optimizer.safetensors"), opt.state().values(), Map.of("step", "" + opt.stepCount()));
-            AtomicFiles.writeString(tmp.resolve("config.json"), config.toJsonString() + "\n");
+            // torch_dtype states what is stored: the checkpoint's weights are always F32
+            AtomicFiles.writeString(tmp.resolve("config.json"), config.withTorchDtype("float32").toJsonString() + "\n");
             JsonObject state = new JsonObject();
             state.addProperty("step", step);
             state.addProperty("optimizer_steps", opt.stepCount());
@@ -115,7 +116,7 @@ public final class TrainCheckpoint {
         }
         try {
             ModelConfig saved = ModelConfig.load(dir.resolve("config.json"));
-            if (!saved.equals(config)) {
+            if (!saved.equals(config.withTorchDtype(saved.torchDtype()))) { // (compute dtype aside)
                 throw new IllegalArgumentException(dir + ": this checkpoint is of another model (config.json differs: "
                         + saved.hiddenSize() + " hidden x " + saved.numHiddenLayers() + " layers vs "
                         + config.hiddenSize() + " x " + config.numHiddenLayers() + "); use a new --out directory");

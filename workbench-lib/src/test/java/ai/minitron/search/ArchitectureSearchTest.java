@@ -66,7 +66,8 @@ class ArchitectureSearchTest {
                         for (int m = 1; m <= 40; m++) {
                             for (int l = 1; l <= 4; l++) {
                                 boolean inSpace = (h % 4 == 0 || h == 24) && h >= 12 && a >= 4 && a % kv == 0
-                                        && a / kv <= 4 && (m % 8 == 0 || m == 40) && m >= 20 && l >= 2;
+                                        && a / kv <= 4 && (m % 8 == 0 || m == 40) && m >= 20 && l >= 2
+                                        && h % a == 0; // transformers loads it (HfCompatibility)
                                 long n = handCount(h, a, kv, m, l);
                                 if (inSpace && Math.abs(n - budget) <= tol * budget) {
                                     expected.add("h" + h + "-a" + a + "-kv" + kv + "-m" + m + "-l" + l);
