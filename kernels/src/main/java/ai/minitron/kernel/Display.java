@@ -11,7 +11,7 @@ import java.util.UUID;
  *
  * <pre>{@code
  * display(table);                               // show now, not only as the cell's last value
- * DisplayHandle h = display("step 0");          // an output that can change later...
+ * LiveOutput h = display("step 0");             // an output that can change later...
  * h.update("step 1");                           // ...replace it
  * h.append(" more text");                       // ...or grow it (streamed generation)
  * html("<b>bold</b>");  markdown("# Title");  svg(svgText);  png(bytes);
@@ -19,18 +19,22 @@ import java.util.UUID;
  *
  * Values are rendered by {@link Renderer} (Tablesaw tables as HTML, images as PNG, {@link Displayable}s, ...).
  *
- * <p>The workbench's kernel-neutral {@link LiveOutput} (what the notebooks use, so that they also run in JJava
- * and IJava) is backed by this class from the moment it is loaded: {@code live(x)} is {@code display(x)}.
+ * <p>An output that changes is the workbench's kernel-neutral {@link LiveOutput} (what the notebooks use, so that
+ * they also run in JJava and IJava), backed by this class from the moment it is loaded: {@code live(x)} is
+ * {@code display(x)}.
  */
 public final class Display {
 
     private static volatile DisplaySink sink = DisplaySink.STDOUT;
 
-    /** {@link LiveOutput} in this kernel: a show is {@link #display(Object)}, an update {@link #updateDisplay}. */
+    /** {@link LiveOutput} in this kernel: a show is a display_data message, an update an update_display_data. */
     public static final LiveOutput.Backend LIVE_OUTPUT = new LiveOutput.Backend() {
         @Override
         public String show(Object value) {
-            return display(value).id();
+            String id = newDisplayId();
+            MimeBundle bundle = Renderer.render(value);
+            sink.display(bundle == null ? new MimeBundle().put(MimeBundle.TEXT, "null") : bundle, id);
+            return id;
         }
 
         @Override
@@ -55,22 +59,19 @@ public final class Display {
     }
 
     /** Shows {@code value} as a new output and returns a handle to change that output later. */
-    public static DisplayHandle display(Object value) {
-        String id = newDisplayId();
-        MimeBundle bundle = Renderer.render(value);
-        sink.display(bundle == null ? new MimeBundle().put(MimeBundle.TEXT, "null") : bundle, id);
-        return new DisplayHandle(id, value);
+    public static LiveOutput display(Object value) {
+        return LiveOutput.shown(LIVE_OUTPUT.show(value), value);
     }
 
     /** Shows {@code value} with only the given MIME types (plus text/plain), e.g. {@code display(t, "text/plain")}. */
-    public static DisplayHandle display(Object value, String... mimeTypes) {
+    public static LiveOutput display(Object value, String... mimeTypes) {
         String id = newDisplayId();
         sink.display(only(Renderer.render(value), mimeTypes), id);
-        return new DisplayHandle(id, value);
+        return LiveOutput.shown(id, value);
     }
 
     /** Replaces the output shown by {@code handle}. */
-    public static void updateDisplay(DisplayHandle handle, Object value) {
+    public static void updateDisplay(LiveOutput handle, Object value) {
         handle.update(value);
     }
 

@@ -53,12 +53,12 @@ public final class Renderer {
     }
 
     /**
-     * The bundle for {@code value}; {@code null} for {@code null}, for a {@link DisplayHandle} or {@link LiveOutput} (that output is
+     * The bundle for {@code value}; {@code null} for {@code null}, for a {@link LiveOutput} (that output is
      * already shown; a cell ending in {@code display(x)} must not show it twice) and for a stream or writer
      * without a {@code toString()} of its own (the value of {@code printf}, {@code format}, {@code append}).
      */
     public static MimeBundle render(Object value) {
-        if (value == null || value instanceof DisplayHandle || value instanceof LiveOutput || isBareStream(value)) {
+        if (value == null || value instanceof LiveOutput || isBareStream(value)) {
             return null;
         }
         try {

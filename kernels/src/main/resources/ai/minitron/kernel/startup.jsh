@@ -26,8 +26,7 @@ import tech.tablesaw.api.*;
 import ai.minitron.notebook.LiveOutput;
 import static ai.minitron.notebook.LiveOutput.live;
 
-// The kernel's display API: display(x), DisplayHandle.update/append, html(...), markdown(...), svg(...), png(...).
-import ai.minitron.kernel.DisplayHandle;
+// The kernel's display API: display(x) (a LiveOutput too), html(...), markdown(...), svg(...), png(...).
 import ai.minitron.kernel.Displayable;
 import ai.minitron.kernel.MimeBundle;
 import static ai.minitron.kernel.Display.*;

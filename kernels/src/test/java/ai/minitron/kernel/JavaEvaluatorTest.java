@@ -194,7 +194,7 @@ class JavaEvaluatorTest {
     void displayAndUpdateFromACell() throws Exception {
         session.displays.events.clear();
         Object v = session.eval("""
-                DisplayHandle h = display("Generating");
+                LiveOutput h = display("Generating");
                 for (String tok : List.of(",", " one", " two")) h.append(tok);
                 h
                 """);

@@ -62,8 +62,13 @@ public final class LiveOutput {
 
     /** Shows {@code initial} as a new output that can change later. */
     public static LiveOutput live(Object initial) {
-        String id = Objects.requireNonNull(backend.show(initial), "the display backend returned no display id");
-        return new LiveOutput(id, initial);
+        return shown(Objects.requireNonNull(backend.show(initial), "the display backend returned no display id"),
+                initial);
+    }
+
+    /** The handle of an output a kernel has already shown as {@code initial} under {@code displayId}. */
+    public static LiveOutput shown(String displayId, Object initial) {
+        return new LiveOutput(Objects.requireNonNull(displayId, "displayId"), initial);
     }
 
     /** The Jupyter display_id of this output. */
