@@ -69,18 +69,18 @@ public final class OutputDir {
             if (names.isEmpty() || names.stream().anyMatch(kindFiles::contains)) {
                 return;
             }
-            throw new IllegalArgumentException(dir + " exists and is not a " + kind + " output (it holds "
+            throw new IllegalArgumentException(dir + " exists and is not a '" + kind + "' folder (it holds "
                     + String.join(", ", names.subList(0, Math.min(5, names.size())))
                     + (names.size() > 5 ? ", ..." : "") + "); pass --force to replace it whole, or choose another --out");
         }
         String theirKind = m.has("kind") ? m.get("kind").getAsString() : "?";
         if (!theirKind.equals(kind)) {
-            throw new IllegalArgumentException(dir + " holds a " + theirKind + " output, not a " + kind
-                    + " output; pass --force to replace it whole, or choose another --out");
+            throw new IllegalArgumentException(dir + " holds a '" + theirKind + "' folder, not a '" + kind
+                    + "' one; pass --force to replace it whole, or choose another --out");
         }
         String theirOf = m.has("of") && !m.get("of").isJsonNull() ? m.get("of").getAsString() : null;
         if (of != null && theirOf != null && !of.equals(theirOf)) {
-            throw new IllegalArgumentException(dir + " holds a " + kind + " output of another model (" + abbrev(theirOf)
+            throw new IllegalArgumentException(dir + " holds a '" + kind + "' folder of another model (" + abbrev(theirOf)
                     + ", this run is of " + abbrev(of) + "); pass --force to replace it whole, or choose another --out");
         }
     }
