@@ -6,6 +6,8 @@ import ai.minitron.config.ModelConfig;
 import ai.minitron.config.ParamCount;
 import ai.minitron.config.TensorSchema;
 import ai.minitron.io.HostTensor;
+import ai.minitron.io.OutputDir;
+import ai.minitron.io.OutputLock;
 import ai.minitron.io.TensorDType;
 import ai.minitron.io.gguf.GgufFile;
 import ai.minitron.io.gguf.GgufTensorInfo;
@@ -22,6 +24,7 @@ import java.util.concurrent.Callable;
 import java.util.function.LongConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -42,6 +45,9 @@ public final class ConvertCommand implements Callable<Integer> {
     @Option(names = "--dtype", defaultValue = "F32", description = "Storage dtype: F32, F16 or BF16 (default ${DEFAULT-VALUE}).")
     TensorDType dtype;
 
+    @Mixin
+    OutputOptions output;
+
     @Override
     public Integer call() throws IOException {
         if (!Files.isRegularFile(in)) {
@@ -50,7 +56,8 @@ public final class ConvertCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         ModelConfig c;
         String types;
-        try (GgufFile g = GgufFile.open(in)) {
+        try (OutputLock lock = OutputOptions.lock(out); GgufFile g = GgufFile.open(in)) {
+            output.check(out, OutputKind.CONVERT, source(g));
             types = typeCounts(g);
             int steps = TensorSchema.expectedShapes(LlamaGguf.config(g)).size() + 1; // + saving
             try (ProgressBar pb = ProgressBars.open("convert", steps, " steps")) {
@@ -67,7 +74,11 @@ public final class ConvertCommand implements Callable<Integer> {
     }
 
     /**
-     * Converts an open GGUF file into a checkpoint directory (library entry point for notebooks).
+     * Converts an open GGUF file into a checkpoint directory (library entry point for notebooks). The
+     * tensors are read and checked before anything is written; the directory is then written whole
+     * into a temporary sibling and swapped in ({@link OutputDir#replace}), so an existing {@code outDir}
+     * is either untouched (on failure) or replaced entirely (no old model card or metrics beside the
+     * new weights).
      *
      * @param storage F32, F16 or BF16
      * @param progress told the number of steps done: one per tensor dequantized, one more when the
@@ -80,19 +91,26 @@ public final class ConvertCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--dtype must be F32, F16 or BF16, not " + storage);
         }
         ModelConfig c = LlamaGguf.config(g);
-        Path tokenizer = GgufTokenizer.write(g.metadata(), outDir);
         Map<String, HostTensor> host = LlamaGguf.hfTensors(g, c, progress);
         try (NDManager m = NDManager.newBaseManager()) {
             Weights w = Weights.fromHost(c, host, m, DataType.FLOAT32, g.path().toString());
             host = null; // let the dequantized copies go before save makes its own
-            try (LanguageModel lm = new LanguageModel(c, w, tokenizer, storage)) {
-                lm.save(outDir, storage);
-            }
+            OutputDir.replace(outDir, OutputKind.CONVERT.key, source(g), dir -> {
+                Path tokenizer = GgufTokenizer.write(g.metadata(), dir);
+                try (LanguageModel lm = new LanguageModel(c, w, tokenizer, storage)) {
+                    lm.save(dir, storage);
+                }
+            });
         }
         if (progress != null) {
             progress.accept(TensorSchema.expectedShapes(c).size() + 1L);
         }
         return c;
+    }
+
+    /** What a converted checkpoint is made of: the GGUF file's name and size. */
+    static String source(GgufFile g) throws IOException {
+        return "gguf:" + g.path().getFileName() + ":" + java.nio.file.Files.size(g.path());
     }
 
     /** "Q4_1 x210, F32 x61, Q8_0 x1": how many tensors of each GGML type the file holds. */

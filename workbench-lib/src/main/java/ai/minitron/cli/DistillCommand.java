@@ -10,6 +10,8 @@ import ai.minitron.distill.TeacherCache;
 import ai.minitron.distill.TeacherCorrection;
 import ai.minitron.model.Provenance;
 import ai.minitron.model.Weights;
+import ai.minitron.io.OutputDir;
+import ai.minitron.io.OutputLock;
 import ai.minitron.io.TensorDType;
 import ai.minitron.model.LanguageModel;
 import ai.minitron.tokenize.Tokenizer;
@@ -21,6 +23,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
@@ -102,6 +105,9 @@ final class DistillCommand implements Callable<Integer> {
     @Option(names = "--save-dtype", defaultValue = "F32", description = "Storage dtype of the distilled model.")
     TensorDType saveDtype;
 
+    @Mixin
+    OutputOptions output;
+
     /** The intermediate-state loss the options ask for, or null. */
     IntermediateLoss.Config intermediate(int teacherLayers, int studentLayers) {
         if (isLoss == null) {
@@ -140,9 +146,11 @@ final class DistillCommand implements Callable<Integer> {
                     + " from the corrected teacher instead (minitron teacher-cache --teacher OUT/"
                     + TeacherCorrection.CORRECTED + ")");
         }
-        try (NDManager m = NDManager.newBaseManager();
+        try (OutputLock lock = OutputOptions.lock(out); NDManager m = NDManager.newBaseManager();
                 LanguageModel teacher = LanguageModel.load(teacherDir, m);
                 LanguageModel student = LanguageModel.load(studentDir, m)) {
+            String of = "teacher " + Provenance.checkpointHash(teacherDir) + ", student " + Provenance.checkpointHash(studentDir);
+            output.open(out, OutputKind.DISTILL, of);
             Path tokPath = student.tokenizerJson() != null ? student.tokenizerJson() : teacher.tokenizerJson();
             TokenDataset.checkSeqLen(seqLen, Math.min(teacher.config().maxPositionEmbeddings(),
                     student.config().maxPositionEmbeddings()));
@@ -206,21 +214,20 @@ final class DistillCommand implements Callable<Integer> {
                 log = d.run(student.weights(), tc, trainBatches, valBatches, out, listener(pb));
             }
             Path modelDir = out.resolve("model");
-            new LanguageModel(student.config(), student.weights(), tokPath, saveDtype).save(modelDir, saveDtype);
+            List<Distiller.Validation> validations = log;
+            String losses = losses(options.intermediate(), corrected);
+            OutputDir.replace(modelDir, OutputKind.DISTILL_MODEL.key, of, dir -> {
+                new LanguageModel(student.config(), student.weights(), tokPath, saveDtype).save(dir, saveDtype);
+                Cards.distilled(dir, studentDir, teacherDir, losses, validations,
+                        out.resolve("distill_metrics.arrow"));
+            });
+            OutputDir.complete(out, OutputKind.DISTILL.key, of);
             System.out.printf("%-6s %14s %14s %14s %10s %10s %14s%n", "step", "student_tokens", "teacher_tokens",
                     "teacher_total", "val_loss", "val_ppl", "KL(teacher|s)");
             for (Distiller.Validation v : log) {
                 System.out.printf("%-6d %,14d %,14d %,14d %10.4f %10.2f %14.5f%n", v.step(), v.studentTokens(),
                         v.teacherTokens(), v.teacherTokensTotal(), v.valLoss(), v.valPerplexity(), v.klToTeacher());
             }
-            IntermediateLoss.Config is = options.intermediate();
-            String losses = String.format(java.util.Locale.ROOT, "%s (tau %.2f) x %.2f + CE x %.2f", loss, temperature,
-                    kdWeight, ceWeight)
-                    + (is == null ? "" : " + intermediate-state " + is.kind() + " on teacher:student " + is.map()
-                            + (is.embedding() ? " + embedding" : "") + " x " + (is.dynamic() ? "dynamic alpha" : is.weight()))
-                    + (corrected > 0 ? String.format(java.util.Locale.ROOT, "; teacher corrected on %,d tokens", corrected) : "")
-                    + (teacherCache != null ? "; teacher from cache " + teacherCache : "");
-            Cards.distilled(modelDir, studentDir, teacherDir, losses, log, out.resolve("distill_metrics.arrow"));
             System.out.println("distilled model written to " + modelDir);
         }
         return 0;
@@ -242,6 +249,16 @@ final class DistillCommand implements Callable<Integer> {
                         + " string (aligning logits needs the same tokenizer, one vocabulary a prefix of the other)");
             }
         }
+    }
+
+    /** The losses line of the model card. */
+    private String losses(IntermediateLoss.Config is, long corrected) {
+        return String.format(java.util.Locale.ROOT, "%s (tau %.2f) x %.2f + CE x %.2f", loss, temperature,
+                kdWeight, ceWeight)
+                + (is == null ? "" : " + intermediate-state " + is.kind() + " on teacher:student " + is.map()
+                        + (is.embedding() ? " + embedding" : "") + " x " + (is.dynamic() ? "dynamic alpha" : is.weight()))
+                + (corrected > 0 ? String.format(java.util.Locale.ROOT, "; teacher corrected on %,d tokens", corrected) : "")
+                + (teacherCache != null ? "; teacher from cache " + teacherCache : "");
     }
 
     private static TrainLoop.Listener listener(ProgressBar pb) {

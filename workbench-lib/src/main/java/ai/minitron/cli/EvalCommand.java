@@ -21,7 +21,10 @@ import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
 import picocli.CommandLine;
+import ai.minitron.io.OutputDir;
+import ai.minitron.io.OutputLock;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -56,6 +59,9 @@ final class EvalCommand implements Callable<Integer> {
 
     @Option(names = "--out", description = "Write report.arrow, report.md and report.html (all models side by side) here.")
     Path out;
+
+    @Mixin
+    OutputOptions output;
 
     @Option(names = "--limit", defaultValue = "0", description = "Use only the first N items of each task file (0 = all).")
     int limit;
@@ -160,7 +166,10 @@ final class EvalCommand implements Callable<Integer> {
             System.out.println(report.markdown());
         }
         if (out != null) {
-            report.write(out);
+            try (OutputLock lock = OutputOptions.lock(out)) {
+                output.check(out, OutputKind.EVAL, null);
+                OutputDir.replace(out, OutputKind.EVAL.key, null, report::write);
+            }
             System.out.println("report      " + out.resolve("report.md") + " (+ report.arrow, report.html)");
         }
         return 0;

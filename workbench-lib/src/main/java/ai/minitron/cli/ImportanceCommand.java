@@ -10,6 +10,9 @@ import ai.minitron.importance.ImportanceResult;
 import ai.minitron.importance.ImportanceTable;
 import ai.minitron.importance.Metric;
 import ai.minitron.io.AtomicFiles;
+import ai.minitron.io.OutputDir;
+import ai.minitron.io.OutputLock;
+import ai.minitron.model.Provenance;
 import ai.minitron.model.LanguageModel;
 import ai.minitron.tokenize.Tokenizer;
 import ai.minitron.viz.Charts;
@@ -20,6 +23,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -84,6 +88,9 @@ final class ImportanceCommand implements Callable<Integer> {
     @Option(names = "--repeats", defaultValue = "3", description = "Timed repeats for --benchmark (default ${DEFAULT-VALUE}).")
     int repeats;
 
+    @Mixin
+    OutputOptions output;
+
     @Override
     public Integer call() throws Exception {
         if (out == null && !benchmark) {
@@ -94,9 +101,14 @@ final class ImportanceCommand implements Callable<Integer> {
         }
         Path split = SplitOptions.resolve("--data", data);
         ImportanceEstimator.Options opts = options();
-        try (NDManager m = NDManager.newBaseManager(); LanguageModel lm = LanguageModel.load(model, m)) {
+        try (OutputLock lock = out == null ? null : OutputOptions.lock(out); NDManager m = NDManager.newBaseManager();
+                LanguageModel lm = LanguageModel.load(model, m)) {
             if (opts.metrics().contains(Metric.BLOCK_DROP)) {
                 checkBlockK(lm.config().numHiddenLayers());
+            }
+            String modelHash = Provenance.checkpointHash(model);
+            if (out != null && !benchmark) {
+                output.check(out, OutputKind.IMPORTANCE, modelHash);
             }
             CalibrationSet cal = calibration(lm, split);
             System.err.printf("calibration: %s%n", cal);
@@ -117,10 +129,14 @@ final class ImportanceCommand implements Callable<Integer> {
             try (ProgressBars bars = new ProgressBars()) {
                 res = ImportanceEstimator.run(lm.config(), lm.weights(), cal, opts, model, bars);
             }
-            List<Path> files = res.write(out);
-            if (!noCharts) {
-                files.addAll(Charts.report(res.table(), out.resolve("charts")));
-            }
+            List<Path> files = new java.util.ArrayList<>();
+            ImportanceResult done = res;
+            OutputDir.replace(out, OutputKind.IMPORTANCE.key, modelHash, dir -> {
+                files.addAll(done.write(dir));
+                if (!noCharts) {
+                    files.addAll(Charts.report(done.table(), dir.resolve("charts")));
+                }
+            });
             ImportanceTable t = res.table();
             System.out.printf("run %s: %,d rows (%s) from %d samples x %d tokens%n", t.runId(), t.table().rowCount(),
                     String.join(", ", t.metrics()), cal.size(), cal.seqLen());

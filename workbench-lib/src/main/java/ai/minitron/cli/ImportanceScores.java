@@ -2,9 +2,11 @@ package ai.minitron.cli;
 
 import ai.minitron.importance.ImportanceTable;
 import ai.minitron.importance.Metric;
+import ai.minitron.io.OutputDir;
 import ai.minitron.model.Provenance;
 import ai.minitron.prune.UnitScores;
 import com.google.gson.JsonObject;
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -21,7 +23,7 @@ final class ImportanceScores {
      */
     static UnitScores load(Path importance, Path model, String metric, String batchAgg, String seqAgg,
             String depthMetric, boolean needsDepth) {
-        ImportanceTable table = ImportanceTable.load(importance);
+        ImportanceTable table = complete(importance);
         checkSameModel(table.run(), importance, model);
         ImportanceTable.View width = table.where(metric, batchAgg, seqAgg);
         ImportanceTable.View depthView = needsDepth ? table.where(depthMetric) : null;
@@ -33,7 +35,7 @@ final class ImportanceScores {
      * {@code --depth BLOCK_DROP}); refuses a run without them, naming the command that computes them.
      */
     static UnitScores withBlockDrop(UnitScores scores, Path importance, int k) {
-        ImportanceTable table = ImportanceTable.load(importance);
+        ImportanceTable table = complete(importance);
         if (!table.metrics().contains(Metric.blockDrop(k))) {
             throw new IllegalArgumentException(importance + " has no block-drop scan of blocks of " + k + " layers ("
                     + Metric.blockDrop(k) + "), which --depth BLOCK_DROP needs for this plan; valid choices: --depth"
@@ -41,6 +43,33 @@ final class ImportanceScores {
                     + " --block-k " + k + "`");
         }
         return scores.withBlockDrop(k, table.where(Metric.blockDrop(k)).layers());
+    }
+
+    /**
+     * Loads an importance run only if it is whole: its files match the hashes of their output marker
+     * ({@link OutputDir#verify}), its run.json is present, and run.json and importance.arrow are of
+     * the same run (a run killed mid-write, or files mixed from two runs, are refused by name).
+     */
+    static ImportanceTable complete(Path importance) {
+        Path dir = Files.isDirectory(importance) ? importance : importance.toAbsolutePath().getParent();
+        Path arrow = Files.isDirectory(importance) ? importance.resolve(ImportanceTable.FILE) : importance;
+        Path runFile = dir.resolve(ImportanceTable.RUN_FILE);
+        if (Files.isRegularFile(arrow) && Files.isDirectory(importance)) {
+            OutputDir.verify(dir, ImportanceTable.FILE, ImportanceTable.RUN_FILE);
+        }
+        ImportanceTable table = ImportanceTable.load(importance);
+        if (table.run() == null) {
+            throw new IllegalArgumentException(runFile + " is missing: " + arrow + " has no provenance (the run was"
+                    + " interrupted, or the file was copied alone), so it cannot be checked against --model; rerun"
+                    + " `minitron importance --out " + dir + "`");
+        }
+        String runId = table.run().has("run_id") ? table.run().get("run_id").getAsString() : "";
+        if (!runId.equals(table.runId())) {
+            throw new IllegalArgumentException(runFile + " is of run " + (runId.isEmpty() ? "?" : runId) + " but " + arrow
+                    + " is of run " + table.runId() + " (the files are mixed from two runs); rerun"
+                    + " `minitron importance --out " + dir + "`");
+        }
+        return table;
     }
 
     static void checkSameModel(JsonObject run, Path importance, Path model) {

@@ -4,7 +4,10 @@ import ai.minitron.io.Json;
 import ai.djl.ndarray.NDManager;
 import ai.minitron.config.ModelConfig;
 import ai.minitron.config.ParamCount;
+import ai.minitron.io.OutputDir;
+import ai.minitron.io.OutputLock;
 import ai.minitron.io.TensorDType;
+import ai.minitron.model.Provenance;
 import ai.minitron.model.LanguageModel;
 import ai.minitron.prune.KeepSet;
 import ai.minitron.prune.PrunePlan;
@@ -23,6 +26,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code minitron prune}: trim a model by an importance table and export the result. */
@@ -114,6 +118,9 @@ final class PruneCommand implements Callable<Integer> {
         return json.getAsJsonObject();
     }
 
+    @Mixin
+    OutputOptions output;
+
     @Override
     public Integer call() throws Exception {
         PrunePlan plan;
@@ -147,7 +154,10 @@ final class PruneCommand implements Callable<Integer> {
                     + ": give at least one of " + SHAPE_OPTIONS + " (or a --plan with " + String.join(", ", PLAN_SHAPE_KEYS)
                     + " or params); pruning nothing would only copy the model");
         }
-        try (NDManager m = NDManager.newBaseManager(); LanguageModel parent = LanguageModel.load(model, m)) {
+        try (OutputLock lock = OutputOptions.lock(out); NDManager m = NDManager.newBaseManager();
+                LanguageModel parent = LanguageModel.load(model, m)) {
+            String parentHash = Provenance.checkpointHash(model);
+            output.check(out, OutputKind.PRUNE, parentHash);
             ModelConfig pc = parent.config();
             if (heads != null) {
                 if (plan.headsPerGroup() != null) {
@@ -178,9 +188,13 @@ final class PruneCommand implements Callable<Integer> {
             KeepSet keep = Pruner.select(pc, plan, scores);
             Pruner.Pruned p = Pruner.apply(pc, parent.weights(), keep, plan);
             HfCompatibility.check(p.config(), "prune");
-            new LanguageModel(p.config(), p.weights(), parent.tokenizerJson(), saveDtype).save(out, saveDtype);
-            PruningRecord.write(out, pc, p.config(), plan, keep, scores.runId(), model.toString());
-            Cards.pruned(out, model, pc, p.config(), plan, scores.runId(), importance);
+            PrunePlan chosen = plan;
+            UnitScores ranked = scores;
+            OutputDir.replace(out, OutputKind.PRUNE.key, parentHash, dir -> {
+                new LanguageModel(p.config(), p.weights(), parent.tokenizerJson(), saveDtype).save(dir, saveDtype);
+                PruningRecord.write(dir, pc, p.config(), chosen, keep, ranked.runId(), model.toString());
+                Cards.pruned(dir, model, pc, p.config(), chosen, ranked.runId(), importance);
+            });
             long before = ParamCount.of(pc).total();
             long after = ParamCount.of(p.config()).total();
             System.out.printf("pruned %s (%,d parameters) -> %s (%,d parameters, %.1f%%)%n", model, before, out, after,

@@ -4,11 +4,13 @@ import ai.minitron.reproduce.ComputeBudget;
 import ai.minitron.reproduce.Experiment;
 import ai.minitron.reproduce.Findings;
 import ai.minitron.reproduce.Lab;
+import ai.minitron.io.OutputLock;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code minitron reproduce}: the Minitron papers' findings in miniature on the embedded teacher. */
@@ -32,6 +34,9 @@ final class ReproduceCommand implements Callable<Integer> {
     @Option(names = "--teacher", defaultValue = "data/teacher", description = "Teacher checkpoint (default ${DEFAULT-VALUE}).")
     Path teacher;
 
+    @Mixin
+    OutputOptions output;
+
     @Option(names = "--corpus", defaultValue = "data/corpus", description = "Corpus directory with train.txt and validation.txt (default ${DEFAULT-VALUE}).")
     Path corpus;
 
@@ -42,7 +47,7 @@ final class ReproduceCommand implements Callable<Integer> {
         String command = "minitron reproduce --out " + out + (quick ? " --quick" : "")
                 + (scale != 1 ? " --scale " + scale : "") + (only != null ? " --only " + only : "") + " --seed " + seed;
         List<Findings.Summary> done;
-        try (ProgressBars bars = new ProgressBars();
+        try (OutputLock lock = output.lockAndOpen(out, OutputKind.REPRODUCE, null); ProgressBars bars = new ProgressBars();
                 Lab lab = Lab.open(teacher, corpus, out, budget, seed, bars::update)) {
             done = Findings.run(lab, selected, command, new Findings.Listener() {
                 @Override

@@ -5,7 +5,10 @@ import ai.minitron.config.ModelConfig;
 import ai.minitron.config.ParamCount;
 import ai.minitron.data.Corpus;
 import ai.minitron.data.TokenDataset;
+import ai.minitron.io.OutputDir;
+import ai.minitron.io.OutputLock;
 import ai.minitron.io.TensorDType;
+import ai.minitron.model.Provenance;
 import ai.minitron.model.LanguageModel;
 import ai.minitron.config.Axis;
 import ai.minitron.prune.KeepSet;
@@ -27,6 +30,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import tech.tablesaw.api.Table;
 
@@ -126,6 +130,9 @@ final class SearchCommand implements Callable<Integer> {
 
     @Option(names = "--save-dtype", defaultValue = "F32") TensorDType saveDtype;
 
+    @Mixin
+    OutputOptions output;
+
     @Override
     public Integer call() throws Exception {
         RankBy rankedBy = switch (rankBy.toLowerCase(Locale.ROOT)) {
@@ -149,78 +156,91 @@ final class SearchCommand implements Callable<Integer> {
                 }
                 return 0;
             }
-            boolean needsDepth = cands.stream().anyMatch(c -> c.numLayers() != pc.numHiddenLayers());
-            UnitScores scores = ImportanceScores.load(importance, model, widthMetric, batchAgg, seqAgg, depthMetric,
-                    needsDepth);
-            Path tokPath = parent.tokenizerJson();
-            if (tokPath == null) {
-                throw new IllegalArgumentException(model + ": no tokenizer.json to encode the validation split with");
-            }
-            TokenDataset.checkSeqLen(seqLen, pc.maxPositionEmbeddings());
-            int rows = (int) Math.max(1, (validationTokens + seqLen - 1) / seqLen);
-            int batches = Math.max(1, (rows + batchSize - 1) / batchSize);
-            TokenDataset valSet;
-            TokenDataset trainSet = null;
-            try (Tokenizer tok = Tokenizer.load(tokPath)) {
-                parent.checkVocab(tok);
-                valSet = TokenDataset.pack(Corpus.read(SplitOptions.resolve("--val", val)).documents(), tok, seqLen);
-                if (topK > 0) {
-                    trainSet = TokenDataset.pack(Corpus.read(SplitOptions.resolve("--data", data)).documents(), tok, seqLen);
-                }
-            }
-            if (valSet.size() < batches * batchSize) {
-                throw new IllegalArgumentException(String.format("--validation-tokens %d needs %d samples of %d tokens, the"
-                        + " validation split has %d", validationTokens, batches * batchSize, seqLen, valSet.size()));
-            }
-            search.importance(scores).validation(new DatasetBatches(valSet, 0, false), batches, batchSize);
-            if (topK > 0) {
-                search.retrain(topK, stages, retrainTokens, new DatasetBatches(trainSet, seed, true));
-            }
-            SearchResult r;
-            long t0 = System.nanoTime();
-            try (ProgressBar pb = ProgressBars.open("search", cands.size())) {
-                search.listener(new SearchListener() {
-                    @Override
-                    public void onCandidate(int index, int total, Candidate c, boolean resumed) {
-                        pb.stepTo(index + 1);
-                        pb.setExtraMessage(" " + c.id() + (resumed ? " (resumed)" : ""));
-                    }
-
-                    @Override
-                    public void onDiverged(Candidate c, String why) {
-                        System.err.printf("%nretraining %s diverged (%s): ranked last%n", c.id(), why);
-                    }
-
-                    @Override
-                    public void onRetrainStep(Candidate c, long step, long steps) {
-                        pb.setExtraMessage(String.format(" retraining %s: step %d/%d", c.id(), step, steps));
-                    }
-                });
-                r = search.run();
-            }
-            double secs = (System.nanoTime() - t0) / 1e9;
-            Table top = r.top(Math.min(10, cands.size()));
-            System.out.println(top.selectColumns("zero_shot_rank", "candidate", "params", "params_fraction", "val_loss",
-                    "kl_to_teacher").print());
-            for (int s = 0; s < r.tau().length; s++) {
-                System.out.printf(Locale.ROOT, "Kendall tau (top %d) between stage %d and stage %d: %.4f%n",
-                        r.last().ids().size(), s, s + 1, r.tau()[s]);
-            }
-            System.out.printf(Locale.ROOT, "chosen: %s%n%d candidates in %.1f s; tables and search.json in %s%n", r.best(),
-                    cands.size(), secs, out);
-            if (exportBest) {
-                PrunePlan plan = search.planFor(r.best());
-                KeepSet keep = Pruner.select(pc, plan, scores);
-                Pruner.Pruned p = Pruner.apply(pc, parent.weights(), keep, plan);
-                Path dir = out.resolve("best");
-                new LanguageModel(p.config(), p.weights(), tokPath, saveDtype).save(dir, saveDtype);
-                PruningRecord.write(dir, pc, p.config(), plan, keep, scores.runId(), model.toString());
-                Cards.pruned(dir, model, pc, p.config(), plan, scores.runId(), importance);
-                p.weights().close();
-                System.out.println("best candidate exported to " + dir);
+            String of = "model " + Provenance.checkpointHash(model);
+            try (OutputLock lock = output.lockAndOpen(out, OutputKind.SEARCH, of)) {
+                search(parent, search, cands, of);
             }
         }
         return 0;
+    }
+
+    private void search(LanguageModel parent, ArchitectureSearch search, List<Candidate> cands, String of)
+            throws Exception {
+        ModelConfig pc = parent.config();
+        boolean needsDepth = cands.stream().anyMatch(c -> c.numLayers() != pc.numHiddenLayers());
+        UnitScores scores = ImportanceScores.load(importance, model, widthMetric, batchAgg, seqAgg, depthMetric,
+                needsDepth);
+        Path tokPath = parent.tokenizerJson();
+        if (tokPath == null) {
+            throw new IllegalArgumentException(model + ": no tokenizer.json to encode the validation split with");
+        }
+        TokenDataset.checkSeqLen(seqLen, pc.maxPositionEmbeddings());
+        int rows = (int) Math.max(1, (validationTokens + seqLen - 1) / seqLen);
+        int batches = Math.max(1, (rows + batchSize - 1) / batchSize);
+        TokenDataset valSet;
+        TokenDataset trainSet = null;
+        try (Tokenizer tok = Tokenizer.load(tokPath)) {
+            parent.checkVocab(tok);
+            valSet = TokenDataset.pack(Corpus.read(SplitOptions.resolve("--val", val)).documents(), tok, seqLen);
+            if (topK > 0) {
+                trainSet = TokenDataset.pack(Corpus.read(SplitOptions.resolve("--data", data)).documents(), tok, seqLen);
+            }
+        }
+        if (valSet.size() < batches * batchSize) {
+            throw new IllegalArgumentException(String.format("--validation-tokens %d needs %d samples of %d tokens, the"
+                    + " validation split has %d", validationTokens, batches * batchSize, seqLen, valSet.size()));
+        }
+        search.importance(scores).validation(new DatasetBatches(valSet, 0, false), batches, batchSize);
+        if (topK > 0) {
+            search.retrain(topK, stages, retrainTokens, new DatasetBatches(trainSet, seed, true));
+        }
+        SearchResult r;
+        long t0 = System.nanoTime();
+        try (ProgressBar pb = ProgressBars.open("search", cands.size())) {
+            search.listener(new SearchListener() {
+                @Override
+                public void onCandidate(int index, int total, Candidate c, boolean resumed) {
+                    pb.stepTo(index + 1);
+                    pb.setExtraMessage(" " + c.id() + (resumed ? " (resumed)" : ""));
+                }
+
+                @Override
+                public void onDiverged(Candidate c, String why) {
+                    System.err.printf("%nretraining %s diverged (%s): ranked last%n", c.id(), why);
+                }
+
+                @Override
+                public void onRetrainStep(Candidate c, long step, long steps) {
+                    pb.setExtraMessage(String.format(" retraining %s: step %d/%d", c.id(), step, steps));
+                }
+            });
+            r = search.run();
+        }
+        double secs = (System.nanoTime() - t0) / 1e9;
+        Table top = r.top(Math.min(10, cands.size()));
+        System.out.println(top.selectColumns("zero_shot_rank", "candidate", "params", "params_fraction", "val_loss",
+                "kl_to_teacher").print());
+        for (int s = 0; s < r.tau().length; s++) {
+            System.out.printf(Locale.ROOT, "Kendall tau (top %d) between stage %d and stage %d: %.4f%n",
+                    r.last().ids().size(), s, s + 1, r.tau()[s]);
+        }
+        System.out.printf(Locale.ROOT, "chosen: %s%n%d candidates in %.1f s; tables and search.json in %s%n", r.best(),
+                cands.size(), secs, out);
+        if (exportBest) {
+            PrunePlan plan = search.planFor(r.best());
+            KeepSet keep = Pruner.select(pc, plan, scores);
+            Pruner.Pruned p = Pruner.apply(pc, parent.weights(), keep, plan);
+            Path dir = out.resolve("best");
+            String runId = scores.runId();
+            OutputDir.replace(dir, OutputKind.SEARCH_EXPORT.key, of, tmp -> {
+                new LanguageModel(p.config(), p.weights(), tokPath, saveDtype).save(tmp, saveDtype);
+                PruningRecord.write(tmp, pc, p.config(), plan, keep, runId, model.toString());
+                Cards.pruned(tmp, model, pc, p.config(), plan, runId, importance);
+            });
+            p.weights().close();
+            System.out.println("best candidate exported to " + dir);
+        }
+        OutputDir.complete(out, OutputKind.SEARCH.key, of);
     }
 
     private SearchSpace space(ModelConfig pc) {

@@ -4,6 +4,8 @@ import ai.djl.ndarray.NDManager;
 import ai.minitron.data.Corpus;
 import ai.minitron.data.TokenDataset;
 import ai.minitron.distill.TeacherCache;
+import ai.minitron.io.OutputDir;
+import ai.minitron.io.OutputLock;
 import ai.minitron.model.Provenance;
 import ai.minitron.model.LanguageModel;
 import ai.minitron.tokenize.Tokenizer;
@@ -12,6 +14,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -51,6 +54,9 @@ final class TeacherCacheCommand implements Callable<Integer> {
 
     @Option(names = "--batch-size", defaultValue = "8") int batchSize;
 
+    @Mixin
+    OutputOptions output;
+
     @Option(names = "--shard-samples", defaultValue = "256", description = "Samples per shard file (default ${DEFAULT-VALUE}).")
     int shardSamples;
 
@@ -60,7 +66,9 @@ final class TeacherCacheCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--tokens, --batch-size and --shard-samples must be positive");
         }
         Path data = SplitOptions.resolve("--data", dataOption);
-        try (NDManager m = NDManager.newBaseManager(); LanguageModel teacher = LanguageModel.load(teacherDir, m)) {
+        try (OutputLock lock = OutputOptions.lock(out); NDManager m = NDManager.newBaseManager();
+                LanguageModel teacher = LanguageModel.load(teacherDir, m)) {
+            output.open(out, OutputKind.TEACHER_CACHE, "teacher " + Provenance.checkpointHash(teacherDir));
             TokenDataset.checkSeqLen(seqLen, teacher.config().maxPositionEmbeddings());
             TokenDataset set;
             try (Tokenizer tok = teacher.openTokenizer(tokenizer)) {
@@ -76,6 +84,7 @@ final class TeacherCacheCommand implements Callable<Integer> {
                 mf = TeacherCache.build(teacher.config(), teacher.weights(), hash, data.getFileName().toString(), rows,
                         samples, topK, temperature, batchSize, shardSamples, out, pb::stepTo);
             }
+            OutputDir.complete(out, OutputKind.TEACHER_CACHE.key, "teacher " + hash);
             System.out.printf("teacher cache written to %s: %,d samples, %,d teacher tokens, top-%d, %d shard(s)%n", out,
                     mf.samples(), mf.teacher_tokens(), mf.top_k(), mf.shards().size());
         }

@@ -7,6 +7,8 @@ import ai.minitron.config.ModelConfig;
 import ai.minitron.config.ParamCount;
 import ai.minitron.data.Corpus;
 import ai.minitron.data.TokenDataset;
+import ai.minitron.io.OutputDir;
+import ai.minitron.io.OutputLock;
 import ai.minitron.io.TensorDType;
 import ai.minitron.model.LanguageModel;
 import ai.minitron.model.Weights;
@@ -22,6 +24,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
@@ -43,6 +46,9 @@ final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--save-dtype", defaultValue = "F32", description = "Storage dtype of the final model: F32, F16 or BF16 (default ${DEFAULT-VALUE}).")
     TensorDType saveDtype;
+
+    @Mixin
+    OutputOptions output;
 
     @Override
     public Integer call() throws Exception {
@@ -80,8 +86,17 @@ final class TrainCommand implements Callable<Integer> {
         System.err.printf("plan: %d steps x %,d tokens = %,d tokens (%.2f epochs)%n", tc.steps(), tc.tokensPerStep(),
                 tc.steps() * tc.tokensPerStep(), (double) tc.steps() * tc.batchSize() * tc.gradAccum() / trainSet.size());
 
-        Files.createDirectories(out);
-        Files.copy(configFile, out.resolve("run-config.json"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        String of = "config " + ai.minitron.io.Sha256.hex(Files.readString(configFile));
+        try (OutputLock lock = OutputOptions.lock(out)) {
+            output.open(out, OutputKind.TRAIN, of);
+            Files.copy(configFile, out.resolve("run-config.json"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            train(config, tc, trainSet, valSet, initSeed, tokPath, of);
+        }
+        return 0;
+    }
+
+    private void train(ModelConfig config, TrainConfig tc, TokenDataset trainSet, TokenDataset valSet, long initSeed,
+            Path tokPath, String of) {
         long t0 = System.nanoTime();
         try (NDManager m = NDManager.newBaseManager();
                 ProgressBar pb = ProgressBars.open("train", tc.steps())) {
@@ -106,12 +121,13 @@ final class TrainCommand implements Callable<Integer> {
             pb.close();
             TrainLoop.StepMetrics last = h.get(h.size() - 1);
             Path modelDir = out.resolve("model");
-            new LanguageModel(config, w, tokPath, saveDtype).save(modelDir, saveDtype);
+            OutputDir.replace(modelDir, OutputKind.TRAIN_MODEL.key, of,
+                    dir -> new LanguageModel(config, w, tokPath, saveDtype).save(dir, saveDtype));
+            OutputDir.complete(out, OutputKind.TRAIN.key, of);
             System.out.printf("trained %d steps, %,d tokens in %.0f s this session; final loss %.4f, validation loss %.4f (ppl %.2f)%n",
                     last.step(), last.tokens(), (System.nanoTime() - t0) / 1e9, last.loss(), last.valLoss(),
                     Math.exp(last.valLoss()));
             System.out.println("model written to " + modelDir + " (" + saveDtype + ")");
         }
-        return 0;
     }
 }
