@@ -2,7 +2,6 @@ package ai.minitron.io;
 
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -174,7 +173,7 @@ public final class OutputDir {
             return null;
         }
         try {
-            return JsonParser.parseString(Files.readString(f)).getAsJsonObject();
+            return Json.parse(Files.readString(f)).getAsJsonObject();
         } catch (IOException | RuntimeException e) {
             throw new IllegalArgumentException(f + ": unreadable output marker (" + e.getMessage()
                     + "); pass --force to replace " + dir + " whole", e);

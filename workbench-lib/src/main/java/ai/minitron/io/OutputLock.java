@@ -1,7 +1,6 @@
 package ai.minitron.io;
 
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -120,7 +119,7 @@ public final class OutputLock implements AutoCloseable {
 
     private static JsonObject readOwner(Path file) {
         try {
-            return JsonParser.parseString(Files.readString(file)).getAsJsonObject();
+            return Json.parse(Files.readString(file)).getAsJsonObject();
         } catch (NoSuchFileException e) {
             return null;
         } catch (IOException | RuntimeException e) {
