@@ -102,16 +102,21 @@ def output_problems(nb, name):
     return problems
 
 
-def check_outputs(paths):
-    bad = []
-    for p in paths:
-        bad += output_problems(nbformat.read(p, as_version=4), os.path.basename(p))
+def report(bad, ok_message):
+    """Exit status of a check: 1 with each problem printed, else 0 with `ok_message`."""
     for b in bad:
         print("FAIL " + b, file=sys.stderr)
     if bad:
         return 1
-    print(f"{len(paths)} executed notebook(s) clean: whole lines, no object identities, no INFO logging")
+    print(ok_message)
     return 0
+
+
+def check_outputs(paths):
+    bad = []
+    for p in paths:
+        bad += output_problems(nbformat.read(p, as_version=4), os.path.basename(p))
+    return report(bad, f"{len(paths)} executed notebook(s) clean: whole lines, no object identities, no INFO logging")
 
 
 # Richest first: what a display or result shows as.
@@ -155,12 +160,7 @@ def compare_kinds(reference_dir, paths):
         for i, (a, b) in enumerate(zip(mine, theirs), 1):
             if a != b:
                 bad.append(f"{name}: code cell {i} showed {sorted(a)}, in {ref} {sorted(b)}")
-    for b in bad:
-        print("FAIL " + b, file=sys.stderr)
-    if bad:
-        return 1
-    print(f"{len(paths)} notebook(s): every cell showed the same kinds of output as in {reference_dir}")
-    return 0
+    return report(bad, f"{len(paths)} notebook(s): every cell showed the same kinds of output as in {reference_dir}")
 
 
 # The messages that show a running cell is alive.
