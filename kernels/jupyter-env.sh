@@ -2,7 +2,8 @@
 # Java kernel installed into it, the one place that knows how.
 #
 #   source kernels/jupyter-env.sh
-#   jupyter_venv DIR            # creates DIR (a venv with kernels/requirements-jupyter.txt) unless it is current;
+#   jupyter_venv DIR [EXTRA]    # creates DIR (a venv with kernels/requirements-jupyter.txt and the pinned
+#                               # requirements file EXTRA, e.g. requirements-jjava.txt) unless it is current;
 #                               # puts it first on PATH and keeps the user's own Jupyter config and kernels out
 #   jupyter_install_kernel [--skip-build] [--jvm-opts "OPTS"]   # kernels/install.sh --prefix DIR, then checks
 #                               # that Jupyter lists "java"
@@ -14,15 +15,16 @@ _jupyter_env_here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 jupyter_venv() {
   local venv="${1:?jupyter_venv needs a directory}"
   local python="${PYTHON:-python3}"
-  local req="$_jupyter_env_here/requirements-jupyter.txt"
+  local reqs=("$_jupyter_env_here/requirements-jupyter.txt")
+  [[ -n "${2:-}" ]] && reqs+=("$2")
   local stamp="$venv/.minitron-requirements"
-  if [[ ! -x "$venv/bin/python" ]] || ! cmp -s "$req" "$stamp"; then
+  if [[ ! -x "$venv/bin/python" ]] || ! cat "${reqs[@]}" | cmp -s - "$stamp"; then
     command -v "$python" >/dev/null 2>&1 || { echo "no $python on PATH: Python 3 (with venv and pip) is needed for Jupyter" >&2; return 1; }
-    echo "== creating the Jupyter venv $venv (pinned $(basename "$req"))"
+    echo "== creating the Jupyter venv $venv (pinned ${reqs[*]##*/})"
     "$python" -m venv "$venv" || { echo "could not create a venv with $python (Debian/Ubuntu: apt-get install python3-venv)" >&2; return 1; }
-    "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$req" \
-      || { echo "pip could not install $req into $venv" >&2; return 1; }
-    cp "$req" "$stamp"
+    "$venv/bin/python" -m pip install -q --disable-pip-version-check "${reqs[@]/#/--requirement=}" \
+      || { echo "pip could not install ${reqs[*]} into $venv" >&2; return 1; }
+    cat "${reqs[@]}" > "$stamp"
   fi
   JUPYTER_VENV="$(cd "$venv" && pwd)"
   export JUPYTER_VENV

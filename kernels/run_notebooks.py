@@ -5,6 +5,7 @@
                      [--kernel NAME] NOTEBOOK...
     run_notebooks.py --check-stripped NOTEBOOK...
     run_notebooks.py --check-executed EXECUTED_NOTEBOOK...
+    run_notebooks.py --compare-kinds REFERENCE_DIR EXECUTED_NOTEBOOK...
 
 Each notebook executes with its own folder as the working directory (as `jupyter nbconvert --execute` does).
 While it runs, its printed output and its live displays (throttled) are echoed to the console, prefixed
@@ -27,6 +28,11 @@ notebook's code and $MINITRON_BUDGET); from the first notebook that runs, every 
 notebook fails (exit 1) on any output showing an object identity (`java.io.PrintStream@1b6d3586`), on a stream
 output split mid-line (a stream output not ending in a newline while a later stream output of the same name
 follows in the same cell) and on INFO log lines (library logging belongs at WARN; see MINITRON_LOG).
+
+--compare-kinds REFERENCE_DIR fails (exit 1) unless every code cell of each executed notebook showed the same kinds
+of output as the notebook of the same name in REFERENCE_DIR (executed in another kernel): the stream names and, for
+displays and results, the richest MIME type (image/png, text/html, text/plain, ...); an empty text result counts
+as nothing. kernels/test-jjava.sh compares the notebooks run under JJava with our kernel's run this way.
 """
 import argparse
 import hashlib
@@ -96,16 +102,65 @@ def output_problems(nb, name):
     return problems
 
 
-def check_outputs(paths):
-    bad = []
-    for p in paths:
-        bad += output_problems(nbformat.read(p, as_version=4), os.path.basename(p))
+def report(bad, ok_message):
+    """Exit status of a check: 1 with each problem printed, else 0 with `ok_message`."""
     for b in bad:
         print("FAIL " + b, file=sys.stderr)
     if bad:
         return 1
-    print(f"{len(paths)} executed notebook(s) clean: whole lines, no object identities, no INFO logging")
+    print(ok_message)
     return 0
+
+
+def check_outputs(paths):
+    bad = []
+    for p in paths:
+        bad += output_problems(nbformat.read(p, as_version=4), os.path.basename(p))
+    return report(bad, f"{len(paths)} executed notebook(s) clean: whole lines, no object identities, no INFO logging")
+
+
+# Richest first: what a display or result shows as.
+RICH_MIMES = ("image/png", "image/svg+xml", "text/html", "text/markdown", "text/latex", "application/json",
+              "text/plain")
+
+
+def output_kinds(nb):
+    """Per code cell, the set of kinds of output it showed: 'stdout', 'stderr', 'error', or a display's MIME type."""
+    kinds = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        k = set()
+        for o in cell.get("outputs", []):
+            if o.output_type == "stream":
+                k.add(o.name)
+            elif o.output_type == "error":
+                k.add("error")
+            elif o.output_type in ("execute_result", "display_data"):
+                data = o.get("data", {})
+                if set(data) <= {"text/plain"} and not data.get("text/plain", "").strip():
+                    continue  # an empty result (JJava's for a cell ending in printf): nothing shown
+                k.add(next((m for m in RICH_MIMES if m in data), "other"))
+        kinds.append(k)
+    return kinds
+
+
+def compare_kinds(reference_dir, paths):
+    bad = []
+    for p in paths:
+        name = os.path.basename(p)
+        ref = os.path.join(reference_dir, name)
+        if not os.path.isfile(ref):
+            bad.append(f"{name}: no {ref} to compare with")
+            continue
+        mine, theirs = output_kinds(nbformat.read(p, as_version=4)), output_kinds(nbformat.read(ref, as_version=4))
+        if len(mine) != len(theirs):
+            bad.append(f"{name}: {len(mine)} code cells, {len(theirs)} in {ref}")
+            continue
+        for i, (a, b) in enumerate(zip(mine, theirs), 1):
+            if a != b:
+                bad.append(f"{name}: code cell {i} showed {sorted(a)}, in {ref} {sorted(b)}")
+    return report(bad, f"{len(paths)} notebook(s): every cell showed the same kinds of output as in {reference_dir}")
 
 
 # The messages that show a running cell is alive.
@@ -322,6 +377,8 @@ def main():
                     help="fail on object identities, lines split into pieces and INFO log lines in outputs")
     ap.add_argument("--check-executed", action="store_true",
                     help="only check the outputs of already executed notebooks (as --check-outputs)")
+    ap.add_argument("--compare-kinds", metavar="REFERENCE_DIR",
+                    help="only check that executed notebooks showed the same kinds of output as those in REFERENCE_DIR")
     args = ap.parse_args()
     if args.no_progress_timeout is None:
         env = os.environ.get("MINITRON_NO_PROGRESS_TIMEOUT", "").strip()
@@ -342,6 +399,8 @@ def main():
         return check_stripped(args.notebooks)
     if args.check_executed:
         return check_outputs(args.notebooks)
+    if args.compare_kinds:
+        return compare_kinds(args.compare_kinds, args.notebooks)
     return run(args)
 
 

@@ -1,4 +1,5 @@
-"""Proves that run_notebooks.py --check-executed fails on planted bad notebooks and passes a clean one.
+"""Proves that run_notebooks.py --check-executed fails on planted bad notebooks and passes a clean one, and that
+--compare-kinds (the JJava run against our kernel's) fails when a cell showed another kind of output.
 
     python -m unittest kernels/src/test/python/test_output_check.py      (run by kernels/test-kernel.sh)
 """
@@ -75,6 +76,34 @@ class OutputCheckTest(unittest.TestCase):
         self.assert_fails(notebook([stream("x\nINFO: Loading engine\n", "stderr")]), "INFO log line")
         code, out = self.check(notebook([stream("[main] WARN ai.djl.X - careful\n", "stderr")]))
         self.assertEqual(0, code, out)
+
+
+class CompareKindsTest(unittest.TestCase):
+
+    def compare(self, ours, theirs):
+        with tempfile.TemporaryDirectory() as ref, tempfile.TemporaryDirectory() as d:
+            nbformat.write(ours, os.path.join(ref, "n.ipynb"))
+            nbformat.write(theirs, os.path.join(d, "n.ipynb"))
+            p = subprocess.run([sys.executable, RUNNER, "--compare-kinds", ref, os.path.join(d, "n.ipynb")],
+                               capture_output=True, text=True)
+            return p.returncode, p.stdout + p.stderr
+
+    def test_same_kinds_pass(self):
+        table = new_output("display_data", data={"text/plain": "t", "text/html": "<table/>"})
+        png = new_output("execute_result", data={"text/plain": "chart", "image/png": "iVBOR"}, execution_count=2)
+        ours = notebook([stream("a\n"), stream("b\n"), table], [png], [stream("x\n")])
+        # coalesced differently, an empty result (JJava's for a cell ending in printf) counts as nothing
+        theirs = notebook([table, stream("a\nb\n")], [png], [stream("x\n"), result("")])
+        code, out = self.compare(ours, theirs)
+        self.assertEqual(0, code, out)
+
+    def test_other_kind_fails(self):
+        html = new_output("display_data", data={"text/plain": "t", "text/html": "<table/>"})
+        code, out = self.compare(notebook([html]), notebook([result("t")]))
+        self.assertEqual(1, code, out)
+        self.assertIn("code cell 1 showed ['text/plain'], in ", out)
+        code, out = self.compare(notebook([stream("x\n")]), notebook([stream("x\n", "stderr")]))
+        self.assertEqual(1, code, out)
 
 
 if __name__ == "__main__":

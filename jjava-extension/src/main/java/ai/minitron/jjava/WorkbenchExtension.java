@@ -22,9 +22,12 @@ import java.util.stream.Collectors;
  * <ol>
  *   <li>the workbench's imports: our kernel's {@code startup.jsh}, the one list, without the lines of our kernel's
  *       own display API (JJava's {@code display(x)} / {@code updateDisplay(id, x)} stay in place);</li>
- *   <li>renderers for Tablesaw tables (HTML), XChart charts and images (PNG), through our kernel's
- *       {@link Renderer}, so they look the same as in our kernel;</li>
- *   <li>{@link LiveOutput} ({@code live(x).update(...)}) backed by JJava's {@code display} / {@code updateDisplay}.</li>
+ *   <li>renderers for Tablesaw tables (HTML), XChart charts and images (PNG), and for every other value, through
+ *       our kernel's {@link Renderer}, so they look the same as in our kernel: never an object identity (a cell
+ *       ending in {@code System.out.printf(...)} shows an empty result, not {@code java.io.PrintStream@1b6d3586});</li>
+ *   <li>{@link LiveOutput} ({@code live(x).update(...)}) backed by JJava's {@code display} / {@code updateDisplay};</li>
+ *   <li>a cell's {@code System.out} / {@code System.err} as whole lines ({@link WholeLineOutput}), sent before any
+ *       display the extension renders.</li>
  * </ol>
  */
 public final class WorkbenchExtension implements Extension {
@@ -33,15 +36,18 @@ public final class WorkbenchExtension implements Extension {
 
     @Override
     public void install(BaseKernel kernel) {
-        registerRenderers(kernel);
+        Runnable flushStreams = WholeLineOutput.install(kernel);
+        registerRenderers(kernel, flushStreams);
         LiveOutput.setBackend(new LiveOutput.Backend() {
             @Override
             public String show(Object value) {
+                flushStreams.run();
                 return BaseNotebookStatics.display(value);
             }
 
             @Override
             public void update(String displayId, Object value) {
+                flushStreams.run();
                 BaseNotebookStatics.updateDisplay(displayId, value);
             }
         });
@@ -60,15 +66,19 @@ public final class WorkbenchExtension implements Extension {
         }
     }
 
-    private static void registerRenderers(BaseKernel kernel) {
+    private static void registerRenderers(BaseKernel kernel, Runnable flushStreams) {
+        // Our Renderer's bundle; nothing for what our kernel shows nothing for (a stream, the value of printf):
+        // an empty text, else JJava would add the value's toString(), an object identity.
         RenderFunction<Object> rich = (value, context) -> {
+            flushStreams.run();
             MimeBundle bundle = Renderer.render(value);
             if (bundle != null) bundle.data().forEach(context.getOutputContainer()::putData);
+            else context.getOutputContainer().putText("");
         };
+        register(kernel, Object.class.getName(), rich, MimeBundle.TEXT);  // any other value (JJava's own types first)
         register(kernel, "tech.tablesaw.api.Table", rich, MimeBundle.HTML);
         register(kernel, "org.knowm.xchart.internal.chartpart.Chart", rich, MimeBundle.PNG);
         register(kernel, "java.awt.image.RenderedImage", rich, MimeBundle.PNG);
-        register(kernel, LiveOutput.class.getName(), (value, context) -> context.getOutputContainer().putText(""), MimeBundle.TEXT);
     }
 
     @SuppressWarnings("unchecked")

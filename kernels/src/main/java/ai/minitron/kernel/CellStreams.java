@@ -15,9 +15,10 @@ import java.util.concurrent.TimeUnit;
  * <p>A daemon timer sends complete lines every {@link #FLUSH_MILLIS} ms (live progress still streams); an
  * unfinished line waits for its newline up to {@link #PARTIAL_LINE_MILLIS} ms. The kernel calls
  * {@link #flushAll()} at the end of every cell and before every other output (display, result, error), so the
- * order of outputs is the order in which the cell made them.
+ * order of outputs is the order in which the cell made them. Public for the JJava extension
+ * ({@code ai.minitron.jjava.WholeLineOutput}), which gives JJava's cells the same streams.
  */
-final class CellStreams implements AutoCloseable {
+public final class CellStreams implements AutoCloseable {
 
     static final long FLUSH_MILLIS = 100;
     static final long PARTIAL_LINE_MILLIS = 2000;
@@ -29,7 +30,7 @@ final class CellStreams implements AutoCloseable {
     private final ScheduledExecutorService timer;
 
     /** @param jupyterOut, jupyterErr jjava's stream channels ({@code JupyterIO.out / err}) */
-    CellStreams(OutputStream jupyterOut, OutputStream jupyterErr, Charset charset) {
+    public CellStreams(OutputStream jupyterOut, OutputStream jupyterErr, Charset charset) {
         this.out = new LineBufferedStream(jupyterOut, PARTIAL_LINE_MILLIS);
         this.err = new LineBufferedStream(jupyterErr, PARTIAL_LINE_MILLIS);
         // No autoflush: the buffer decides when a message goes out.
@@ -49,16 +50,16 @@ final class CellStreams implements AutoCloseable {
         System.setErr(errPrint);
     }
 
-    PrintStream out() {
+    public PrintStream out() {
         return outPrint;
     }
 
-    PrintStream err() {
+    public PrintStream err() {
         return errPrint;
     }
 
     /** Everything written so far, unfinished lines included: at the end of a cell and before another output. */
-    void flushAll() {
+    public void flushAll() {
         // (a PrintStream over a plain OutputStream holds nothing back: every print reaches the buffer at once)
         out.flushAll();
         err.flushAll();
