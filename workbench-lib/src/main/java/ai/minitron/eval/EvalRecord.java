@@ -12,6 +12,13 @@ package ai.minitron.eval;
  */
 public record EvalRecord(String task, String metric, double value, double stderr, long n, String protocol,
         String source) {
+    /** The record of {@code metric} among {@code records} (the results of one task); throws naming the metrics there are. */
+    public static EvalRecord of(java.util.List<EvalRecord> records, String metric) {
+        return records.stream().filter(r -> r.metric().equals(metric)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no metric '" + metric + "' among "
+                        + records.stream().map(EvalRecord::metric).toList()));
+    }
+
     /** Key under which a newer record replaces an older one in a model card: same task, metric and protocol. */
     public String key() {
         return task + "\u0000" + metric + "\u0000" + protocol;

@@ -88,6 +88,31 @@ class EstimatorTest {
             assertTrue(stability.doubleColumn("jaccard").min() >= 0 && stability.doubleColumn("jaccard").max() <= 1);
             assertFalse(stability.doubleColumn("jaccard").isMissing().size() > 0);
 
+            // the notebook conveniences select exactly the rows a filter over the tables would
+            assertEquals(run.getAsJsonObject("results").get("baseline_loss").getAsDouble(), r.baselineLoss());
+            Table vs = r.agreementWith("activation(l2,mean)");
+            int pairs = 0;
+            for (int i = 0; i < agreement.rowCount(); i++) {
+                String a = agreement.stringColumn("metric_a").get(i);
+                String b = agreement.stringColumn("metric_b").get(i);
+                if (a.equals("activation(l2,mean)") || b.equals("activation(l2,mean)")) pairs++;
+            }
+            assertTrue(pairs > 0);
+            assertEquals(pairs, vs.rowCount());
+            for (int i = 0; i < vs.rowCount(); i++) {
+                String a = vs.stringColumn("metric_a").get(i);
+                String b = vs.stringColumn("metric_b").get(i);
+                assertEquals(a.equals("activation(l2,mean)") ? b : a, vs.stringColumn("versus").get(i));
+            }
+            Table layer = r.agreementOn("layer");
+            assertTrue(layer.rowCount() > 0);
+            assertTrue(layer.stringColumn("axis").asList().stream().allMatch("layer"::equals));
+            assertFalse(layer.stringColumn("metric_a").contains("random") || layer.stringColumn("metric_b").contains("random"));
+            Table best = r.stabilityOf("activation", "l2", "mean");
+            assertTrue(best.rowCount() > 0);
+            assertTrue(best.stringColumn("metric").asList().stream().allMatch("activation"::equals));
+            assertTrue(best.stringColumn("seq_agg").asList().stream().allMatch("mean"::equals));
+
             pythonCheck(out, back);
         }
     }
