@@ -31,7 +31,11 @@ final class ReproduceCommand implements Callable<Integer> {
     @Option(names = "--scale", defaultValue = "1", description = "Multiply the full run's token budgets (default ${DEFAULT-VALUE}).")
     int scale;
 
-    @Option(names = "--teacher", defaultValue = "data/teacher", description = "Teacher checkpoint (default ${DEFAULT-VALUE}).")
+    @Option(names = "--zero-shot", description = "Only the findings that need no retraining (1, 2, 5, 8, 9), each with a"
+            + " paired bootstrap interval over validation windows and a three-valued verdict; for real models (--model).")
+    boolean zeroShot;
+
+    @Option(names = {"--teacher", "--model"}, defaultValue = "data/teacher", description = "Teacher checkpoint, e.g. a converted SmolLM2-135M (default ${DEFAULT-VALUE}).")
     Path teacher;
 
     @Mixin
@@ -42,9 +46,14 @@ final class ReproduceCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Set<Integer> selected = Findings.parseOnly(only);
-        ComputeBudget budget = quick ? ComputeBudget.quick() : ComputeBudget.full().scaled(scale);
-        String command = "minitron reproduce --out " + out + (quick ? " --quick" : "")
+        Set<Integer> selected = zeroShot ? Findings.parseOnlyZeroShot(only) : Findings.parseOnly(only);
+        ComputeBudget budget = zeroShot ? (quick ? ComputeBudget.zeroShotQuick() : ComputeBudget.zeroShotFindings())
+                : quick ? ComputeBudget.quick() : ComputeBudget.full().scaled(scale);
+        if (zeroShot && scale != 1) {
+            throw new IllegalArgumentException("--scale multiplies retraining budgets; --zero-shot has none");
+        }
+        String command = "minitron reproduce --out " + out + (zeroShot ? " --zero-shot" : "")
+                + (teacher.equals(Path.of("data/teacher")) ? "" : " --model " + teacher) + (quick ? " --quick" : "")
                 + (scale != 1 ? " --scale " + scale : "") + (only != null ? " --only " + only : "") + " --seed " + seed;
         List<Findings.Summary> done;
         try (OutputLock lock = output.lockAndOpen(out, OutputKind.REPRODUCE, null); ProgressBars bars = new ProgressBars();
@@ -59,14 +68,14 @@ final class ReproduceCommand implements Callable<Integer> {
                 @Override
                 public void finished(Experiment e, Findings.Summary s, boolean reused) {
                     bars.close();
-                    System.err.printf("experiment %d %s (%.0f s): %s -> holds: %s%n", e.number(),
-                            reused ? "reused" : "done", s.seconds(), s.measurement(), s.holds() ? "yes" : "no");
+                    System.err.printf("experiment %d %s (%.0f s): %s -> %s%n", e.number(),
+                            reused ? "reused" : "done", s.seconds(), s.measurement(), s.verdictLabel());
                 }
             });
         }
-        System.out.printf("%-3s %-44s %-6s %s%n", "#", "finding", "holds", "measurement");
+        System.out.printf("%-3s %-44s %-13s %s%n", "#", "finding", "verdict", "measurement");
         for (Findings.Summary s : done) {
-            System.out.printf("%-3d %-44s %-6s %s%n", s.number(), s.finding(), s.holds() ? "yes" : "no", s.measurement());
+            System.out.printf("%-3d %-44s %-13s %s%n", s.number(), s.finding(), s.verdictLabel(), s.measurement());
         }
         System.out.println("findings written to " + out.resolve(Findings.TABLE_FILE) + " and "
                 + out.resolve(Findings.MARKDOWN_FILE));

@@ -1,5 +1,8 @@
 package ai.minitron.reproduce;
 
+import ai.minitron.stats.Bootstrap;
+import ai.minitron.stats.Interval;
+import ai.minitron.stats.Verdict;
 import ai.minitron.prune.UnitScores;
 
 import ai.minitron.importance.Aggregation;
@@ -66,6 +69,73 @@ public final class AggregationExperiment implements Experiment {
             }
         }
         return outcome(results, Shapes.params(new Shapes(lab.teacherConfig()).config(plan)));
+    }
+
+    @Override
+    public ZeroShot zeroShot() {
+        return new ZeroShot() {
+            @Override
+            public String claim() {
+                return "(L2, mean) and (mean, mean) prune better zero-shot than the variance-based aggregations"
+                        + " (2407.14679 Table 13)";
+            }
+
+            @Override
+            public Outcome run(Lab lab) {
+                ImportanceTable imp = lab.importance();
+                PrunePlan plan = new Shapes(lab.teacherConfig()).aggregationTarget();
+                List<Result> results = new ArrayList<>();
+                List<double[]> windows = new ArrayList<>();
+                int done = 0;
+                for (Aggregation b : Aggregation.values()) {
+                    for (Aggregation s : Aggregation.values()) {
+                        Pruner.Pruned p = lab.prune(plan, UnitScores.of(imp.where(Metric.ACTIVATION.key(), b.key(), s.key())));
+                        try (var w = p.weights()) {
+                            double[] l = lab.validationLosses(p.config(), w);
+                            windows.add(l);
+                            results.add(new Result(b.key(), s.key(), Bootstrap.mean(l)));
+                        }
+                        lab.progress().update("aggregations", ++done, 9);
+                    }
+                }
+                return zeroShotOutcome(results, windows, lab.seed(), Shapes.params(new Shapes(lab.teacherConfig()).config(plan)));
+            }
+        };
+    }
+
+    /**
+     * The zero-shot verdict: per validation window, d = mean loss of {(L2, mean), (mean, mean)} − mean loss
+     * of the five aggregations with a variance; the claim holds when the interval of mean(d) lies below −tie.
+     */
+    static Outcome zeroShotOutcome(List<Result> results, List<double[]> windows, long seed, long params) {
+        int n = windows.get(0).length;
+        double[] paper = new double[n];
+        double[] variance = new double[n];
+        int np = 0;
+        int nv = 0;
+        for (int k = 0; k < results.size(); k++) {
+            Result r = results.get(k);
+            boolean best = (r.batch().equals("l2") || r.batch().equals("mean")) && r.seq().equals("mean");
+            boolean var = r.batch().equals("var") || r.seq().equals("var");
+            double[] l = windows.get(k);
+            for (int i = 0; i < n; i++) {
+                if (best) paper[i] += l[i];
+                if (var) variance[i] += l[i];
+            }
+            np += best ? 1 : 0;
+            nv += var ? 1 : 0;
+        }
+        for (int i = 0; i < n; i++) {
+            paper[i] /= np;
+            variance[i] /= nv;
+        }
+        Interval d = Outcome.paired(paper, variance, seed);
+        Outcome single = outcome(results, params);
+        String m = String.format("zero-shot val loss, mean of (L2, mean) and (mean, mean) minus mean of the %d variance"
+                + " aggregations: %s nats over %d windows; %s", nv, d.format(4), n, single.measurement());
+        return Outcome.decided(single.rows(), single.detail(),
+                "d = loss of the paper's two aggregations - loss of the variance-based ones, per validation window",
+                m, d, Verdict.Claim.BEATS);
     }
 
     /** The verdict: (l2, mean) and (mean, mean) in the top 3 (lowest loss) of 9, and the worst uses a variance. */

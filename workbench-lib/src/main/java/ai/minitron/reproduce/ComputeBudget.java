@@ -63,6 +63,25 @@ public record ComputeBudget(String name, int seqLen, int batchSize, int calibrat
                 distillTokens * k, searchTokens * k, searchStages, searchTopK, scratchTokens * k, scratchFactor, iterativeSteps, lr);
     }
 
+    /**
+     * The zero-shot findings (forward passes only, {@code minitron reproduce --zero-shot}): 64 calibration
+     * rows of 256 tokens, 8 for the depth scans, and 32 validation windows of 256 tokens scored one row at a
+     * time (batch size 1), so the paired bootstrap resamples 32 windows. Retraining budgets are unused.
+     */
+    public static ComputeBudget zeroShotFindings() {
+        return new ComputeBudget("zero-shot", 256, 1, 64, 8, 32, 1, 1, 1, 2, 1, 1, 4, 1e-3);
+    }
+
+    /** The zero-shot pipeline check used by the tests (tiny data; numbers mean nothing). */
+    public static ComputeBudget zeroShotQuick() {
+        return new ComputeBudget("zero-shot-quick", 16, 1, 8, 4, 6, 1, 1, 1, 2, 1, 1, 2, 1e-3);
+    }
+
+    /** True for the zero-shot budgets (their importance pass adds the Taylor and Wanda baselines). */
+    public boolean zeroShot() {
+        return name.startsWith("zero-shot");
+    }
+
     /** The pipeline check used by the tests: every experiment runs, on tiny data. */
     public static ComputeBudget quick() {
         return new ComputeBudget("quick", 16, 2, 8, 4, 4, 64, 64, 2, 2, 32, 4, 2, 1e-3);

@@ -1,5 +1,8 @@
 package ai.minitron.reproduce;
 
+import ai.minitron.stats.Bootstrap;
+import ai.minitron.stats.Interval;
+import ai.minitron.stats.Verdict;
 import ai.minitron.importance.ImportanceTable;
 import ai.minitron.importance.Metric;
 import ai.minitron.prune.PrunePlan;
@@ -61,6 +64,53 @@ public final class DepthBlockExperiment implements Experiment {
             }
         }
         return outcome(choices, losses);
+    }
+
+    @Override
+    public ZeroShot zeroShot() {
+        return new ZeroShot() {
+            @Override
+            public String claim() {
+                return paperClaim();
+            }
+
+            @Override
+            public Outcome run(Lab lab) {
+                ImportanceTable imp = lab.importance();
+                int n = lab.teacherConfig().numHiddenLayers();
+                int k = lab.halfDepth();
+                UnitScores width = StandardRuns.activation(lab);
+                List<Integer> block = Depth.contiguousBlock(imp, lab.teacherConfig(), k);
+                List<Integer> individual = kept(lab, Metric.LAYER_DROP.key(), n - k, PrunePlan.Depth.LOWEST);
+                double[][] l = new double[2][];
+                int i = 0;
+                for (List<Integer> keep : List.of(block, individual)) {
+                    Pruner.Pruned p = lab.prune(PrunePlan.keepAll().withKeepLayers(keep), width);
+                    try (var w = p.weights()) {
+                        l[i++] = lab.validationLosses(p.config(), w);
+                    }
+                }
+                Map<String, List<Integer>> choices = new LinkedHashMap<>();
+                choices.put("contiguous (block-drop loss)", block);
+                choices.put("individual (layer-drop loss)", individual);
+                Map<String, Double> losses = new LinkedHashMap<>();
+                losses.put("contiguous (block-drop loss)", Bootstrap.mean(l[0]));
+                losses.put("individual (layer-drop loss)", Bootstrap.mean(l[1]));
+                Interval d = Outcome.paired(l[0], l[1], lab.seed());
+                Outcome.Rows rows = new Outcome.Rows();
+                losses.forEach((name, v) -> rows.add(name, "zero_shot_val_loss", v));
+                Table detail = Table.create("depth_block_zero_shot",
+                        StringColumn.create("choice", choices.keySet().toArray(new String[0])),
+                        StringColumn.create("kept_layers", block.toString(), individual.toString()),
+                        DoubleColumn.create("zero_shot_val_loss", losses.values().stream().mapToDouble(x -> x).toArray()));
+                String m = String.format("zero-shot val loss: contiguous block %s %.3f vs individual %s %.3f; block -"
+                        + " individual: %s nats over %d windows", block, losses.get("contiguous (block-drop loss)"),
+                        individual, losses.get("individual (layer-drop loss)"), d.format(4), l[0].length);
+                return Outcome.decided(rows.list(), detail,
+                        "d = loss(contiguous block) - loss(individually least important layers), per validation window",
+                        m, d, Verdict.Claim.BEATS);
+            }
+        };
     }
 
     private static List<Integer> kept(Lab lab, String metric, int keep, PrunePlan.Depth how) {

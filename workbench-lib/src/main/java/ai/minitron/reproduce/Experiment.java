@@ -20,4 +20,21 @@ public interface Experiment {
 
     /** Runs the experiment. */
     Outcome run(Lab lab);
+
+    /**
+     * The zero-shot part of the finding (forward passes only, no retraining), with its verdict computed
+     * from a paired bootstrap interval over the validation windows; null when the finding has none.
+     */
+    default ZeroShot zeroShot() {
+        return null;
+    }
+
+    /** The zero-shot part of a finding: what it claims and how it is measured on a {@link Lab}. */
+    interface ZeroShot {
+        /** The paper's zero-shot claim, with its source. */
+        String claim();
+
+        /** Measures it; the outcome carries the interval and the three-valued verdict. */
+        Outcome run(Lab lab);
+    }
 }

@@ -2,7 +2,10 @@ package ai.minitron.reproduce;
 
 import ai.minitron.io.Json;
 import ai.minitron.io.AtomicFiles;
+import ai.minitron.model.Provenance;
 import ai.minitron.stats.ArrowIo;
+import ai.minitron.stats.Bootstrap;
+import ai.minitron.stats.Interval;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
@@ -55,7 +58,12 @@ public final class Findings {
 
     /** The stored verdict of one experiment. */
     public record Summary(int number, String name, String finding, String paperClaim, String rule, String measurement,
-            boolean holds, double seconds) {}
+            boolean holds, double seconds, String verdict, Double diffMean, Double diffLo, Double diffHi) {
+        /** "holds", "fails", "inconclusive" for a verdict with an interval; "yes" / "no" for a single-run rule. */
+        public String verdictLabel() {
+            return verdict != null ? verdict : holds ? "yes" : "no";
+        }
+    }
 
     private Findings() {}
 
@@ -64,6 +72,31 @@ public final class Findings {
         return List.of(new AggregationExperiment(), new BaselinesExperiment(), new RetrainingLossExperiment(),
                 new ScratchExperiment(), new WidthDepthExperiment(), new SearchExperiment(), new TwoStepExperiment(),
                 new DepthBlockExperiment(), new IterativeImportanceExperiment());
+    }
+
+    /** The experiments with a zero-shot part ({@code minitron reproduce --zero-shot}). */
+    public static Set<Integer> zeroShotNumbers() {
+        Set<Integer> out = new TreeSet<>();
+        for (Experiment e : all()) {
+            if (e.zeroShot() != null) out.add(e.number());
+        }
+        return out;
+    }
+
+    /** {@link #parseOnly(String)} for the zero-shot findings: refuses experiments that need retraining. */
+    public static Set<Integer> parseOnlyZeroShot(String only) {
+        Set<Integer> valid = zeroShotNumbers();
+        if (only == null || only.isBlank()) {
+            return valid;
+        }
+        Set<Integer> chosen = parseOnly(only);
+        for (int n : chosen) {
+            if (!valid.contains(n)) {
+                throw new IllegalArgumentException("--only: experiment " + n + " needs retraining and has no zero-shot"
+                        + " part (zero-shot experiments: " + valid + ")");
+            }
+        }
+        return chosen;
     }
 
     /** Parses "1,3,5" (or null = all) into experiment numbers; throws naming the bad entry. */
@@ -115,9 +148,17 @@ public final class Findings {
             }
             if (listener != null) listener.started(e);
             long s0 = System.nanoTime();
-            Outcome o = e.run(lab);
-            Summary s = new Summary(e.number(), e.name(), e.finding(), e.paperClaim(), o.rule(), o.measurement(),
-                    o.holds(), (System.nanoTime() - s0) / 1e9);
+            boolean zeroShot = lab.budget().zeroShot();
+            if (zeroShot && e.zeroShot() == null) {
+                throw new IllegalArgumentException("experiment " + e.number() + " needs retraining; the zero-shot budget"
+                        + " runs only " + zeroShotNumbers());
+            }
+            Outcome o = zeroShot ? e.zeroShot().run(lab) : e.run(lab);
+            Interval d = o.difference();
+            Summary s = new Summary(e.number(), e.name(), e.finding(), zeroShot ? e.zeroShot().claim() : e.paperClaim(),
+                    o.rule(), o.measurement(), o.holds(), (System.nanoTime() - s0) / 1e9,
+                    o.verdict() == null ? null : o.verdict().label(), d == null ? null : d.mean(),
+                    d == null ? null : d.lo(), d == null ? null : d.hi());
             write(dir, e, o, s);
             ran.add(s);
             if (listener != null) listener.finished(e, s, false);
@@ -152,7 +193,9 @@ public final class Findings {
         StringColumn metric = StringColumn.create("metric");
         DoubleColumn value = DoubleColumn.create("value");
         BooleanColumn holds = BooleanColumn.create("holds");
+        StringColumn verdict = StringColumn.create("verdict");
         for (Outcome.Row r : o.rows()) {
+            verdict.append(o.verdict() == null ? (o.holds() ? "yes" : "no") : o.verdict().label());
             exp.append(e.number());
             finding.append(e.finding());
             claim.append(e.paperClaim());
@@ -161,7 +204,7 @@ public final class Findings {
             value.append(r.value());
             holds.append(o.holds());
         }
-        return Table.create("findings", exp, finding, claim, setting, metric, value, holds);
+        return Table.create("findings", exp, finding, claim, setting, metric, value, holds, verdict);
     }
 
     static Summary readSummary(Path dir) {
@@ -193,6 +236,12 @@ public final class Findings {
                 throw new IllegalArgumentException(out + " holds results of the '" + budget + "' budget with seed " + seed
                         + ", not '" + lab.budget().name() + "' with seed " + lab.seed()
                         + ": use another --out or the same options");
+            }
+            String teacher = run.has("teacher_hash") ? run.get("teacher_hash").getAsString() : null;
+            String now = Provenance.checkpointHash(lab.teacherDir());
+            if (teacher != null && !teacher.equals(now)) {
+                throw new IllegalArgumentException(out + " holds results of another teacher (" + run.get("teacher").getAsString()
+                        + ", checkpoint hash " + teacher + "), not " + lab.teacherDir() + ": use another --out");
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + f + ": " + e.getMessage(), e);
@@ -251,6 +300,8 @@ public final class Findings {
         run.addProperty("command", command);
         run.addProperty("seed", lab.seed());
         run.add("budget", lab.budget().toJson());
+        run.addProperty("teacher", lab.teacherDir().toString());
+        run.addProperty("teacher_hash", Provenance.checkpointHash(lab.teacherDir()));
         run.addProperty("teacher_params", Shapes.params(lab.teacherConfig()));
         run.addProperty("teacher_val_loss", lab.validationLoss(lab.teacherConfig(), lab.teacherWeights()));
         run.addProperty("threads", System.getProperty("ai.djl.pytorch.num_threads", "default"));
@@ -289,13 +340,25 @@ public final class Findings {
                 budget.name(), seed, budget.distillTokens(), seconds / 60, teacherLoss));
         b.append(String.format(Locale.ROOT, "In every rule, a validation loss is lower than (beats) another only by more"
                 + " than %.3f nats (0.5%% perplexity); smaller differences are ties, and a claim that one setting beats"
-                + " another does not hold on a tie.%n%n", Outcome.TIE_NATS));
-        b.append("| # | finding | paper's claim | rule applied | our measurement | holds |\n");
-        b.append("|---|---|---|---|---|---|\n");
+                + " another does not hold on a tie.", Outcome.TIE_NATS));
+        if (budget.zeroShot()) {
+            b.append(String.format(Locale.ROOT, " Each verdict is computed from the 95%% paired bootstrap interval (%,d"
+                    + " resamples) of the loss difference d over the %d validation windows: **holds** when the interval"
+                    + " excludes a tie in the paper's direction, **fails** when it excludes a tie in the opposite direction,"
+                    + " **inconclusive** when it reaches the tie band [-%.3f, +%.3f].", Bootstrap.DEFAULT_RESAMPLES,
+                    budget.validationRows() / budget.batchSize(), Outcome.TIE_NATS, Outcome.TIE_NATS));
+        }
+        b.append(String.format("%n%n"));
+        b.append("| # | finding | paper's claim | rule applied | our measurement | d [95% interval] | verdict |\n");
+        b.append("|---|---|---|---|---|---|---|\n");
         for (Summary s : all) {
+            String interval = s.diffMean() == null ? "-" : String.format(Locale.ROOT, "%.4f [%.4f, %.4f]", s.diffMean(),
+                    s.diffLo(), s.diffHi());
+            String v = s.verdictLabel();
             b.append("| ").append(s.number()).append(" | ").append(cell(s.finding())).append(" | ")
                     .append(cell(s.paperClaim())).append(" | ").append(cell(s.rule())).append(" | ")
-                    .append(cell(s.measurement())).append(" | ").append(s.holds() ? "yes" : "**no**").append(" |\n");
+                    .append(cell(s.measurement())).append(" | ").append(interval).append(" | ")
+                    .append(v.equals("yes") || v.equals("holds") ? v : "**" + v + "**").append(" |\n");
         }
         return b.toString();
     }

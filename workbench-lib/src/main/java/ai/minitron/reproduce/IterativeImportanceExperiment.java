@@ -1,5 +1,8 @@
 package ai.minitron.reproduce;
 
+import ai.minitron.stats.Bootstrap;
+import ai.minitron.stats.Interval;
+import ai.minitron.stats.Verdict;
 import ai.minitron.config.ModelConfig;
 import ai.minitron.model.Weights;
 import ai.minitron.prune.PrunePlan;
@@ -39,13 +42,45 @@ public final class IterativeImportanceExperiment implements Experiment {
     }
 
     @Override
+    public ZeroShot zeroShot() {
+        return new ZeroShot() {
+            @Override
+            public String claim() {
+                return paperClaim();
+            }
+
+            @Override
+            public Outcome run(Lab lab) {
+                double[][] windows = new double[2][];
+                Outcome o = measure(lab, windows);
+                Interval d = Outcome.paired(windows[1], windows[0], lab.seed());
+                String m = o.measurement() + "; iterative - single-shot: " + d.format(4) + " nats over "
+                        + windows[0].length + " windows";
+                return Outcome.decided(o.rows(), o.detail(),
+                        "d = loss(iterative) - loss(single-shot), per validation window; the claim is that d shows"
+                                + " no gain", m, d, Verdict.Claim.NO_GAIN);
+            }
+        };
+    }
+
+    @Override
     public Outcome run(Lab lab) {
+        return measure(lab, null);
+    }
+
+    /** Single-shot and iterative pruning, scored; {@code windows} (if given) receives {single, iterative} per window. */
+    private Outcome measure(Lab lab, double[][] windows) {
         ModelConfig t = lab.teacherConfig();
         PrunePlan target = new Shapes(lab.teacherConfig()).aggregationTarget();
         double single;
         Pruner.Pruned once = lab.prune(target, StandardRuns.activation(lab));
         try (var w = once.weights()) {
-            single = lab.validationLoss(once.config(), w);
+            if (windows != null) {
+                windows[0] = lab.validationLosses(once.config(), w);
+                single = Bootstrap.mean(windows[0]);
+            } else {
+                single = lab.validationLoss(once.config(), w);
+            }
         }
         int k = lab.budget().iterativeSteps();
         StringColumn path = StringColumn.create("path");
@@ -76,7 +111,12 @@ public final class IterativeImportanceExperiment implements Experiment {
                 chain.push(next.weights());
                 c = next.config();
                 w = next.weights();
-                iterative = lab.validationLoss(c, w);
+                if (windows != null && i == k) {
+                    windows[1] = lab.validationLosses(c, w);
+                    iterative = Bootstrap.mean(windows[1]);
+                } else {
+                    iterative = lab.validationLoss(c, w);
+                }
                 path.append("iterative");
                 step.append(i);
                 hidden.append(c.hiddenSize());

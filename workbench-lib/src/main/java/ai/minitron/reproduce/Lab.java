@@ -171,8 +171,7 @@ public final class Lab implements AutoCloseable {
             return importance;
         }
         ImportanceEstimator.Options o = ImportanceEstimator.Options.defaults()
-                .withMetrics(EnumSet.of(Metric.ACTIVATION, Metric.MAGNITUDE, Metric.RANDOM, Metric.BLOCK_IMPORTANCE,
-                        Metric.LAYER_DROP, Metric.BLOCK_DROP))
+                .withMetrics(importanceMetrics())
                 .withBatchSize(budget.batchSize()).withSeed(seed).withBlockK(halfDepth())
                 .withDepthSamples(budget.depthSamples()).withStabilityLevels(0);
         ImportanceResult r = ImportanceEstimator.run(teacher.config(), teacher.weights(), calibration, o, teacherDir,
@@ -180,6 +179,26 @@ public final class Lab implements AutoCloseable {
         r.write(dir);
         importance = r.table();
         return importance;
+    }
+
+    /**
+     * The metrics of the shared importance pass: activation, magnitude, random and the depth metrics; the
+     * zero-shot budget adds the gradient and weight-times-activation baselines (Taylor, Wanda) that the
+     * importance-baselines finding compares zero-shot.
+     */
+    EnumSet<Metric> importanceMetrics() {
+        EnumSet<Metric> m = EnumSet.of(Metric.ACTIVATION, Metric.MAGNITUDE, Metric.RANDOM, Metric.BLOCK_IMPORTANCE,
+                Metric.LAYER_DROP, Metric.BLOCK_DROP);
+        if (budget.zeroShot()) {
+            m.add(Metric.TAYLOR);
+            m.add(Metric.WANDA);
+        }
+        return m;
+    }
+
+    /** Checkpoint directory of the teacher. */
+    public Path teacherDir() {
+        return teacherDir;
     }
 
     /** Layers dropped by the depth experiments: half the teacher's (at least one). */
@@ -207,6 +226,14 @@ public final class Lab implements AutoCloseable {
     /** Pruned from the teacher. */
     public Pruner.Pruned prune(PrunePlan plan, UnitScores s) {
         return prune(teacher.config(), teacher.weights(), plan, s);
+    }
+
+    /**
+     * Next-token loss of each validation window (one batch of the budget's batch size; with batch size 1,
+     * one row): the units a paired bootstrap resamples. Their mean is {@link #validationLoss}.
+     */
+    public double[] validationLosses(ModelConfig c, Weights w) {
+        return ValidationLoss.batchLosses(c, w, validationBatches(), validationBatchCount(), budget.batchSize());
     }
 
     /** Mean next-token loss on the shared validation rows. */

@@ -1,5 +1,9 @@
 package ai.minitron.reproduce;
 
+import ai.minitron.importance.Metric;
+import ai.minitron.stats.Bootstrap;
+import ai.minitron.stats.Interval;
+import ai.minitron.stats.Verdict;
 import ai.minitron.importance.ImportanceTable;
 import ai.minitron.prune.PrunePlan;
 import ai.minitron.prune.Pruner;
@@ -52,6 +56,52 @@ public final class WidthDepthExperiment implements Experiment {
             depth = lab.distill("depth-block-fkl", p, lab.budget().distillTokens(), StandardRuns.forwardKl(), 1, false);
         }
         return outcome(width, widthParams, depth, depthParams, keep);
+    }
+
+    @Override
+    public ZeroShot zeroShot() {
+        return new ZeroShot() {
+            @Override
+            public String claim() {
+                return "width pruning is preferred to depth pruning at equal size (2407.14679 best practice 2; Table 10"
+                        + " compares both, zero-shot part)";
+            }
+
+            @Override
+            public Outcome run(Lab lab) {
+                ImportanceTable imp = lab.importance();
+                Shapes shapes = new Shapes(lab.teacherConfig());
+                double[] width;
+                long widthParams;
+                var wp = StandardRuns.widthStudent(lab, Metric.ACTIVATION.key());
+                try (var w = wp.weights()) {
+                    width = lab.validationLosses(wp.config(), w);
+                    widthParams = Shapes.params(wp.config());
+                }
+                List<Integer> keep = Depth.contiguousBlock(imp, lab.teacherConfig(), lab.halfDepth());
+                Pruner.Pruned p = lab.prune(PrunePlan.keepAll().withKeepLayers(keep), StandardRuns.activation(lab));
+                double[] depth;
+                long depthParams = Shapes.params(p.config());
+                try (var w = p.weights()) {
+                    depth = lab.validationLosses(p.config(), w);
+                }
+                Interval d = Outcome.paired(width, depth, lab.seed());
+                double wm = Bootstrap.mean(width);
+                double dm = Bootstrap.mean(depth);
+                Outcome.Rows rows = new Outcome.Rows().add("width", "params", widthParams).add("depth", "params", depthParams)
+                        .add("width", "zero_shot_val_loss", wm).add("depth", "zero_shot_val_loss", dm);
+                Table detail = Table.create("width_vs_depth_zero_shot",
+                        StringColumn.create("pruning", "width", "depth"),
+                        LongColumn.create("params", widthParams, depthParams),
+                        DoubleColumn.create("zero_shot_val_loss", wm, dm),
+                        StringColumn.create("shape", "all layers, " + shapes.config(shapes.widthTarget()).hiddenSize()
+                                + " hidden", "kept layers " + keep));
+                String m = String.format("zero-shot val loss: width %.3f, depth %.3f (params %,d vs %,d); width - depth: %s"
+                        + " nats over %d windows", wm, dm, widthParams, depthParams, d.format(4), width.length);
+                return Outcome.decided(rows.list(), detail, "d = loss(width) - loss(depth), per validation window", m, d,
+                        Verdict.Claim.BEATS);
+            }
+        };
     }
 
     static Outcome outcome(Run width, long widthParams, Run depth, long depthParams, List<Integer> keptLayers) {

@@ -51,22 +51,33 @@ public final class ValidationLoss {
             BatchTerm term) {
         int n = Math.max(1, batches);
         double[] sums = sums(c, w, n, i -> unpadded(val.batch(i, batchSize)),
-                DecoderLM.allLayers(c), false, term);
+                DecoderLM.allLayers(c), false, term, null);
         return new Result(sums[0] / n, term == null ? Double.NaN : sums[1] / n);
+    }
+
+    /**
+     * The loss of each of the first {@code batches} batches (at least one) of {@code val}: the units a
+     * bootstrap over validation windows resamples; their mean is {@link #batchMean} bit for bit.
+     */
+    public static double[] batchLosses(ModelConfig c, Weights w, BatchSource val, int batches, int batchSize) {
+        double[] each = new double[Math.max(1, batches)];
+        sums(c, w, each.length, i -> unpadded(val.batch(i, batchSize)), DecoderLM.allLayers(c), false, null, each);
+        return each;
     }
 
     /** Token-mean loss over every row of {@code cal} (padding masked), running only {@code layers}. */
     public static double tokenMean(ModelConfig c, Weights w, CalibrationSet cal, int batchSize, int[] layers) {
         List<CalibrationSet.Batch> batches = cal.batches(batchSize);
-        return sums(c, w, batches.size(), batches::get, layers, true, null)[0] / cal.tokens();
+        return sums(c, w, batches.size(), batches::get, layers, true, null, null)[0] / cal.tokens();
     }
 
     /**
      * The loop: per batch, the loss ({@link LmLoss#sum} when {@code tokenSum}, else {@link LmLoss#mean})
-     * and the term, each added up in double in batch order -> {loss sum, term sum}.
+     * and the term, each added up in double in batch order -> {loss sum, term sum}; each batch's loss also
+     * goes to {@code each[i]} when {@code each} is given.
      */
     private static double[] sums(ModelConfig c, Weights w, int n, IntFunction<CalibrationSet.Batch> batch,
-            int[] layers, boolean tokenSum, BatchTerm term) {
+            int[] layers, boolean tokenSum, BatchTerm term, double[] each) {
         NDManager m = w.manager();
         double loss = 0;
         double extra = 0;
@@ -79,7 +90,11 @@ public final class ValidationLoss {
                 NDArray logits = DecoderLM.forward(c, w, ids, mask, null, Taps.NONE, layers); // [B,T,V]
                 NDArray targets = b.targets(m);
                 NDArray l = tokenSum ? LmLoss.sum(logits, targets, mask) : LmLoss.mean(logits, targets, mask);
-                loss += l.toType(DataType.FLOAT64, false).getDouble();
+                double li = l.toType(DataType.FLOAT64, false).getDouble();
+                loss += li;
+                if (each != null) {
+                    each[i] = li;
+                }
                 if (term != null) {
                     extra += term.of(ids, logits);
                 }

@@ -43,7 +43,7 @@ class ReproduceCommandTest {
         assertEquals(0, r.code(), r.err());
 
         Table findings = Findings.load(out);
-        assertEquals(List.of("experiment", "finding", "paper_claim", "setting", "metric", "value", "holds"),
+        assertEquals(List.of("experiment", "finding", "paper_claim", "setting", "metric", "value", "holds", "verdict"),
                 findings.columnNames());
         Set<Integer> seen = new TreeSet<>(findings.intColumn("experiment").asList());
         assertEquals(Set.of(1, 2, 3, 4, 5, 6, 7, 8, 9), seen);
@@ -97,6 +97,51 @@ class ReproduceCommandTest {
         assertEquals(9, reused.size());
         assertTrue(reused.stream().allMatch(b -> b));
         assertEquals(findings.rowCount(), Findings.load(out).rowCount());
+    }
+
+    /**
+     * {@code --zero-shot --quick}: only the five forward-only findings, each with a paired bootstrap interval
+     * and a verdict of the three computed values (holds iff the verdict says so); experiments that need
+     * retraining are refused by name, and another teacher is refused in the same --out.
+     */
+    @Test
+    void zeroShotRunHasIntervalsAndThreeValuedVerdicts() throws Exception {
+        Path out = tmp.resolve("zs");
+        CliRun r = CliRun.of("reproduce", "--zero-shot", "--quick", "--out", out.toString(), "--model",
+                TEACHER.toString(), "--corpus", CORPUS.toString(), "--seed", "3");
+        assertEquals(0, r.code(), r.err());
+        List<Findings.Summary> all = Findings.summaries(out);
+        assertEquals(List.of(1, 2, 5, 8, 9), all.stream().map(Findings.Summary::number).toList());
+        for (Findings.Summary s : all) {
+            assertTrue(List.of("holds", "fails", "inconclusive").contains(s.verdict()), s.toString());
+            assertEquals(s.verdict().equals("holds"), s.holds(), s.toString());
+            assertTrue(s.diffLo() <= s.diffMean() && s.diffMean() <= s.diffHi(), s.toString());
+            assertTrue(s.rule().contains("95% interval"), s.rule());
+        }
+        Table baselines = Findings.detail(out, 2);
+        assertEquals(List.of("activation", "magnitude", "wanda", "taylor", "random"),
+                baselines.stringColumn("metric").asList());
+        String md = Files.readString(out.resolve(Findings.MARKDOWN_FILE));
+        assertTrue(md.contains("paired bootstrap") && md.contains("d [95% interval]"), md);
+
+        CliRun bad = CliRun.of("reproduce", "--zero-shot", "--quick", "--out", tmp.resolve("zs2").toString(), "--only",
+                "3", "--model", TEACHER.toString(), "--corpus", CORPUS.toString());
+        assertNotEquals(0, bad.code());
+        assertTrue(bad.err().contains("experiment 3 needs retraining"), bad.err());
+
+        // another teacher (a copy with one weight changed) into the same --out is refused, naming both
+        Path other = tmp.resolve("other-teacher");
+        Files.createDirectories(other);
+        try (var files = Files.list(TEACHER)) {
+            for (Path f : files.toList()) {
+                Files.copy(f, other.resolve(f.getFileName()));
+            }
+        }
+        Files.writeString(other.resolve("config.json"), Files.readString(other.resolve("config.json")) + " ");
+        CliRun mixed = CliRun.of("reproduce", "--zero-shot", "--quick", "--out", out.toString(), "--model",
+                other.toString(), "--corpus", CORPUS.toString(), "--seed", "3");
+        assertNotEquals(0, mixed.code());
+        assertTrue(mixed.err().contains("another teacher") && mixed.err().contains(other.toString()), mixed.err());
     }
 
     @Test
