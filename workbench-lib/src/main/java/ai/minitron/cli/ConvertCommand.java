@@ -10,6 +10,7 @@ import ai.minitron.io.OutputDir;
 import ai.minitron.io.OutputLock;
 import ai.minitron.io.TensorDType;
 import ai.minitron.io.gguf.GgufFile;
+import ai.minitron.model.GgufConversion;
 import ai.minitron.io.gguf.GgufTensorInfo;
 import ai.minitron.io.gguf.LlamaGguf;
 import ai.minitron.model.LanguageModel;
@@ -90,22 +91,11 @@ public final class ConvertCommand implements Callable<Integer> {
         if (storage != TensorDType.F32 && storage != TensorDType.F16 && storage != TensorDType.BF16) {
             throw new IllegalArgumentException("--dtype must be F32, F16 or BF16, not " + storage);
         }
-        ModelConfig c = LlamaGguf.config(g);
-        Map<String, HostTensor> host = LlamaGguf.hfTensors(g, c, progress);
-        try (NDManager m = NDManager.newBaseManager()) {
-            Weights w = Weights.fromHost(c, host, m, DataType.FLOAT32, g.path().toString());
-            host = null; // let the dequantized copies go before save makes its own
-            OutputDir.replace(outDir, OutputKind.CONVERT.key, source(g), dir -> {
-                Path tokenizer = GgufTokenizer.write(g.metadata(), dir);
-                try (LanguageModel lm = new LanguageModel(c, w, tokenizer, storage)) {
-                    lm.save(dir, storage);
-                }
-            });
-        }
-        if (progress != null) {
-            progress.accept(TensorSchema.expectedShapes(c).size() + 1L);
-        }
-        return c;
+        ModelConfig[] c = new ModelConfig[1];
+        OutputDir.replace(outDir, OutputKind.CONVERT.key, source(g), dir -> {
+            c[0] = GgufConversion.write(g, dir, storage, progress);
+        });
+        return c[0];
     }
 
     /** What a converted checkpoint is made of: the GGUF file's name and size. */

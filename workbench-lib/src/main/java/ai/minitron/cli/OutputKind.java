@@ -18,7 +18,8 @@ enum OutputKind {
     TRAIN("train", "checkpoint", "metrics.arrow", "run-config.json", "model"),
     TRAIN_MODEL("train-model", "config.json"),
     EVAL("eval", "report.arrow", "report.md", "report.html"),
-    REPRODUCE("reproduce", "findings.arrow", "findings.md", "run.json", "experiments", "runs");
+    REPRODUCE("reproduce", "findings.arrow", "findings.md", "run.json", "experiments", "runs"),
+    CASE_STUDY("case-study", "results.arrow", "steps.json", "students", "runs", "importance", "eval", "best");
 
     final String key;
     final Set<String> files;

@@ -196,6 +196,16 @@ public final class Lab implements AutoCloseable {
         return m;
     }
 
+    /** The teacher (its weights stay owned by the lab). */
+    public LanguageModel teacher() {
+        return teacher;
+    }
+
+    /** Directory of the finished run {@code key} (OUT/runs/KEY); its model, when kept, is in {@code model/}. */
+    public Path runDir(String key) {
+        return out.resolve("runs").resolve(key);
+    }
+
     /** Checkpoint directory of the teacher. */
     public Path teacherDir() {
         return teacherDir;
@@ -246,9 +256,11 @@ public final class Lab implements AutoCloseable {
     private TrainConfig trainConfig(long tokens, double lr, int stages) {
         int steps = budget.steps(tokens);
         int evalEvery = stages <= 1 ? 0 : Math.max(1, steps / stages);
+        // a checkpoint every 1/20 of the run (at least every 1,000 steps): an interrupted run loses little
+        int checkpointEvery = Math.max(1, Math.min(1000, steps / 20));
         return TrainConfig.builder().steps(steps).batchSize(budget.batchSize()).seqLen(budget.seqLen()).lr(lr)
                 .minLr(lr / 10).warmupSteps(Math.min(10, steps / 10)).evalEvery(evalEvery)
-                .evalBatches(validationBatchCount()).seed(seed).build();
+                .evalBatches(validationBatchCount()).checkpointEvery(checkpointEvery).seed(seed).build();
     }
 
     /**
@@ -291,6 +303,11 @@ public final class Lab implements AutoCloseable {
 
     /** Trains a model of shape {@code c} from random initialisation (seeded) on the same stream; stored like {@link #distill}. */
     public Run scratch(String key, ModelConfig c, long tokens, int stages) {
+        return scratch(key, c, tokens, stages, false);
+    }
+
+    /** {@link #scratch(String, ModelConfig, long, int)}; with {@code keepModel} the trained model is saved in OUT/runs/KEY/model. */
+    public Run scratch(String key, ModelConfig c, long tokens, int stages, boolean keepModel) {
         Path dir = out.resolve("runs").resolve(key);
         Run cached = Run.read(dir);
         if (cached != null) {
@@ -314,6 +331,9 @@ public final class Lab implements AutoCloseable {
                         }
                     }).run();
             Run r = new Run(key, (long) tc.steps() * tc.tokensPerStep(), curve, (System.nanoTime() - t0) / 1e9);
+            if (keepModel) {
+                new LanguageModel(c, w, teacher.tokenizerJson(), TensorDType.F32).save(dir.resolve("model"), TensorDType.F32);
+            }
             r.write(dir);
             deleteTree(dir.resolve("checkpoint"));
             deleteTree(dir.resolve("checkpoint.old"));

@@ -70,9 +70,35 @@ public final class NativeMemory {
 
     /** Resident set size in kB (Linux /proc/self/status); -1 elsewhere. */
     public static long rssKb() {
+        return status("VmRSS:");
+    }
+
+    /**
+     * Peak resident set since the process started or since the last {@link #resetPeakRss()} (Linux
+     * VmHWM), in KiB; -1 where /proc is unavailable.
+     */
+    public static long peakRssKb() {
+        return status("VmHWM:");
+    }
+
+    /**
+     * Restarts the peak-resident count at the current resident set (Linux: writing 5 to
+     * /proc/self/clear_refs), so {@link #peakRssKb()} measures one step of a longer process. False when the
+     * kernel does not allow it (then the peak keeps counting from the process start).
+     */
+    public static boolean resetPeakRss() {
+        try {
+            Files.writeString(Path.of("/proc/self/clear_refs"), "5");
+            return true;
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    private static long status(String field) {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmRSS:")) {
+                if (line.startsWith(field)) {
                     return Long.parseLong(line.replaceAll("\\D", ""));
                 }
             }
