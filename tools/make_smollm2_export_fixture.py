@@ -13,7 +13,7 @@ so it is not committed; the fixture stores its SHA-256 and, per transformers ver
 
 Each run loads the export with ``AutoModelForCausalLM.from_pretrained(dir, dtype=torch.float32,
 attn_implementation="eager")`` -- exactly as a user of the exported student would -- and writes
-``transformers-VERSION.safetensors`` (input_ids I64 [B,T]; logsumexp F32 [B,T] over the whole vocabulary;
+``transformers-VERSION.safetensors`` (input_ids I64 [B,T]; logsumexp F32 [B,T] over the whole vocabulary, summed in float64;
 argmax I64 [B,T]; columns I64 [K], K fixed vocabulary ids; logits_columns F32 [B,T,K]) and adds the version to
 manifest.json. SmolLM2ExportParityTest re-makes the export, checks its SHA-256, and compares our logits with
 every recorded version within 1e-4. Never run in CI.
@@ -73,7 +73,7 @@ def main(argv=None) -> int:
     version = transformers.__version__
     name = f"transformers-{version}.safetensors"
     args.dir.mkdir(parents=True, exist_ok=True)
-    save_file(dict(input_ids=input_ids.contiguous(), logsumexp=torch.logsumexp(logits, -1).contiguous(),
+    save_file(dict(input_ids=input_ids.contiguous(), logsumexp=torch.logsumexp(logits.double(), -1).float().contiguous(),
                    argmax=logits.argmax(-1).contiguous(), columns=columns.contiguous(),
                    logits_columns=logits[:, :, columns].contiguous()),
               str(args.dir / name),

