@@ -356,14 +356,18 @@ final class SliceCopier implements AutoCloseable {
         return -1;
     }
 
-    /** {@code buf} if it holds {@code bytes}, else a new direct buffer that does (the old one is dropped). */
-    private static ByteBuffer ensure(ByteBuffer buf, long bytes) {
+    /**
+     * {@code buf} if it holds {@code bytes}, else a new direct buffer of at least a block that does. Blocks
+     * are never larger than {@code blockBytes} unless one row is, so each buffer is allocated once (a dropped
+     * direct buffer is freed only by a later garbage collection).
+     */
+    private ByteBuffer ensure(ByteBuffer buf, long bytes) {
         if (bytes > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("a block of " + bytes + " bytes is larger than one buffer can hold");
         }
         if (buf.capacity() >= bytes) {
             return buf;
         }
-        return ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.LITTLE_ENDIAN);
+        return ByteBuffer.allocateDirect((int) Math.max(bytes, blockBytes)).order(ByteOrder.LITTLE_ENDIAN);
     }
 }

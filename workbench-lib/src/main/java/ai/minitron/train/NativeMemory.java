@@ -70,9 +70,28 @@ public final class NativeMemory {
 
     /** Resident set size in kB (Linux /proc/self/status); -1 elsewhere. */
     public static long rssKb() {
+        return status("VmRSS:");
+    }
+
+    /** Peak resident set size in kB since start or the last {@link #resetPeakRss()} (VmHWM); -1 where unavailable. */
+    public static long peakRssKb() {
+        return status("VmHWM:");
+    }
+
+    /** Resets the peak resident set to the current one (Linux: "5" to /proc/self/clear_refs); false where it cannot. */
+    public static boolean resetPeakRss() {
+        try {
+            Files.writeString(Path.of("/proc/self/clear_refs"), "5");
+            return true;
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    private static long status(String field) {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmRSS:")) {
+                if (line.startsWith(field)) {
                     return Long.parseLong(line.replaceAll("\\D", ""));
                 }
             }
