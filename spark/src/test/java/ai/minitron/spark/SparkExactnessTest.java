@@ -96,6 +96,37 @@ class SparkExactnessTest {
     }
 
     @Test
+    void partitionResultsMergeToTheSameBitsInAnyOrderAndGrouping() {
+        CalibrationSet cal = calibration();
+        int[] bounds = ImportanceEstimator.stabilityBoundaries(cal.size(), 2);
+        List<ai.minitron.importance.ActivationStats> one = new ai.minitron.importance.ActivationPass(lm.config(),
+                lm.weights()).run(cal, 4, bounds, null);
+        List<CalibrationSet.Batch> batches = cal.batches(4);
+        List<ImportanceJob.Partial> parts = new ArrayList<>();
+        for (int i = 0; i < batches.size(); i++) { // one partial per batch, as 6 partitions would return
+            CalibrationSet.Batch b = batches.get(i);
+            ImportanceJob.Work w = new ImportanceJob.Work(i, b.inputs(), b.targets(), b.lengths(), b.sampleIds(),
+                    ai.minitron.importance.ActivationPass.shardOf(i * 4, b.size(), bounds));
+            parts.add(ImportanceJob.compute(ref, bounds.length + 1, List.of(w).iterator()));
+        }
+        ImportanceJob.Partial forward = new ImportanceJob.Partial(bounds.length + 1);
+        parts.forEach(forward::merge);
+        ImportanceJob.Partial backward = new ImportanceJob.Partial(bounds.length + 1);
+        for (int i = parts.size() - 1; i >= 0; i--) {
+            backward.merge(parts.get(i));
+        }
+        ImportanceJob.Partial tree = new ImportanceJob.Partial(bounds.length + 1) // ((0+5) + (3+1)) + (4+2)
+                .merge(new ImportanceJob.Partial(bounds.length + 1).merge(parts.get(0)).merge(parts.get(5))
+                        .merge(new ImportanceJob.Partial(bounds.length + 1).merge(parts.get(3)).merge(parts.get(1))))
+                .merge(new ImportanceJob.Partial(bounds.length + 1).merge(parts.get(4)).merge(parts.get(2)));
+        for (int s = 0; s <= bounds.length; s++) {
+            assertTrue(one.get(s).sameAs(forward.shards[s]), "in order, shard " + s);
+            assertTrue(one.get(s).sameAs(backward.shards[s]), "reversed, shard " + s);
+            assertTrue(one.get(s).sameAs(tree.shards[s]), "as a tree, shard " + s);
+        }
+    }
+
+    @Test
     void evaluationEqualsTheSingleProcessProtocols() {
         long[] tokens = Arrays.copyOf(Evaluator.stream(Corpus.read(Path.of("data/corpus/test.txt")), tok), 1500);
         List<String> docs = new ArrayList<>();
