@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDManager;
 import ai.minitron.cluster.ModelRef;
 import ai.minitron.model.LanguageModel;
 import ai.minitron.model.Provenance;
+import ai.minitron.tokenize.Tokenizer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -31,6 +32,19 @@ public final class ModelCache {
     /** The model of {@code ref}, loading it on first use in this JVM. */
     public static Loaded get(ModelRef ref) {
         return MODELS.computeIfAbsent(ref, ModelCache::load);
+    }
+
+    private static final Map<String, Tokenizer> TOKENIZERS = new ConcurrentHashMap<>();
+
+    /** The tokenizer at {@code tokenizerJson}, loaded once per JVM; fails naming the host and path. */
+    public static Tokenizer tokenizer(String tokenizerJson) {
+        return TOKENIZERS.computeIfAbsent(tokenizerJson, p -> {
+            if (!Files.isReadable(Path.of(p))) {
+                throw new IllegalStateException("executor on " + Tasks.host() + " (pid " + ProcessHandle.current().pid()
+                        + ") cannot read the tokenizer at " + p + "; put it on storage every executor reads");
+            }
+            return Tokenizer.load(Path.of(p));
+        });
     }
 
     /** How many times this JVM loaded a model (all refs together). */

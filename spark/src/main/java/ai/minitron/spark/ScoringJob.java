@@ -1,6 +1,7 @@
 package ai.minitron.spark;
 
 import ai.minitron.cluster.ModelRef;
+import ai.minitron.eval.LastWord;
 import ai.minitron.eval.Perplexity;
 import ai.minitron.eval.TokenScorer;
 import java.io.Serializable;
@@ -85,6 +86,61 @@ final class ScoringJob {
         long out = Tasks.serializedSize(new ArrayList<>(scores));
         return new Scored(ids, scores, Tasks.info(mine.size(), mine.isEmpty() ? -1 : mine.get(0).index(),
                 Tasks.serializedSize(new ArrayList<>(mine)), out, t0));
+    }
+
+    /** Batch {@code index} of last-word items: their encoded contexts. */
+    record Contexts(int index, ArrayList<long[]> contexts) implements Serializable {}
+
+    record Generated(List<Integer> batches, List<List<String>> texts, Tasks.Info info) implements Serializable {}
+
+    /**
+     * Last-word greedy decoding: each partition decodes a contiguous run of the item batches with
+     * {@link LastWord#greedyGenerate} (one batch per call, as in one process); texts come back in item order.
+     */
+    static LastWord.Generator generator(SparkCluster cluster, ModelRef ref, String tokenizerJson, int batchSize) {
+        return batches -> {
+            List<Contexts> work = new ArrayList<>();
+            for (int i = 0; i < batches.size(); i++) {
+                work.add(new Contexts(i, new ArrayList<>(batches.get(i))));
+            }
+            int parts = cluster.partitionsFor(work.size());
+            long t0 = System.nanoTime();
+            List<Generated> got = cluster.run("eval", () -> cluster.context().parallelize(work, parts)
+                    .mapPartitions(it -> List.of(generate(ref, tokenizerJson, batchSize, it)).iterator()).collect());
+            List<List<String>> byBatch = new ArrayList<>(java.util.Collections.nCopies(batches.size(), null));
+            List<Tasks.Info> infos = new ArrayList<>();
+            for (Generated g : got) {
+                for (int i = 0; i < g.batches().size(); i++) {
+                    byBatch.set(g.batches().get(i), g.texts().get(i));
+                }
+                infos.add(g.info());
+            }
+            cluster.record("eval", work.size(), parts, (System.nanoTime() - t0) / 1e9, infos);
+            List<String> out = new ArrayList<>();
+            byBatch.forEach(out::addAll);
+            return out;
+        };
+    }
+
+    static Generated generate(ModelRef ref, String tokenizerJson, int batchSize, Iterator<Contexts> it) {
+        long t0 = System.nanoTime();
+        List<Contexts> mine = new ArrayList<>();
+        it.forEachRemaining(mine::add);
+        List<Integer> ids = new ArrayList<>();
+        List<List<String>> texts = new ArrayList<>();
+        if (!mine.isEmpty()) {
+            ModelCache.Loaded m = ModelCache.get(ref);
+            synchronized (m.lock()) {
+                var tok = ModelCache.tokenizer(tokenizerJson);
+                for (Contexts c : mine) {
+                    texts.add(new ArrayList<>(LastWord.greedyGenerate(m.model().config(), m.model().weights(),
+                            m.manager(), tok, c.contexts(), batchSize)));
+                    ids.add(c.index());
+                }
+            }
+        }
+        return new Generated(ids, texts, Tasks.info(mine.size(), mine.isEmpty() ? -1 : mine.get(0).index(),
+                Tasks.serializedSize(new ArrayList<>(mine)), Tasks.serializedSize(new ArrayList<>(texts)), t0));
     }
 
     static Perplexity.BatchNll windowNll(SparkCluster cluster, ModelRef ref) {

@@ -2,6 +2,7 @@ package ai.minitron.spark;
 
 import ai.minitron.cluster.Cluster;
 import ai.minitron.cluster.ModelRef;
+import ai.minitron.eval.LastWord;
 import ai.minitron.eval.Perplexity;
 import ai.minitron.eval.TokenScorer;
 import ai.minitron.importance.ImportanceEstimator;
@@ -305,6 +306,11 @@ public final class SparkCluster implements Cluster {
     @Override
     public TokenScorer.Scorer scorer(ModelRef model, int batchSize) {
         return ScoringJob.scorer(this, model, batchSize);
+    }
+
+    @Override
+    public LastWord.Generator generator(ModelRef model, String tokenizerJson, int batchSize) {
+        return ScoringJob.generator(this, model, tokenizerJson, batchSize);
     }
 
     @Override

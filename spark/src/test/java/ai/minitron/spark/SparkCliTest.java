@@ -52,7 +52,7 @@ class SparkCliTest {
         assertEquals(3, job.get("partitions").getAsInt(), "run.json records the partitioning: " + job);
         assertEquals(3, job.getAsJsonArray("partition_detail").size());
 
-        String[] ev = {"eval", "--model", "data/teacher", "--tasks", "ppl,continuation", "--text", "data/corpus/test.txt",
+        String[] ev = {"eval", "--model", "data/teacher", "--tasks", "ppl,continuation,lastword", "--text", "data/corpus/test.txt",
             "--protocol", "document", "--seq-len", "128", "--limit", "6", "--batch-size", "4"};
         Path small = tmp.resolve("small.txt");
         ai.minitron.data.Corpus.write(small, ai.minitron.data.Corpus.read(Path.of("data/corpus/test.txt")).documents()

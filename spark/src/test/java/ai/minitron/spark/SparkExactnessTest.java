@@ -142,6 +142,10 @@ class SparkExactnessTest {
         Perplexity.Result sliding = Perplexity.sliding(c, w, manager, tokens, 64, 32, 4, null);
         Perplexity.DocumentResult documents = Perplexity.documents(c, w, manager, docs, docTokens, prefix, 64, 4, null);
         MultipleChoice.Result choice = MultipleChoice.evaluate(c, w, manager, tok, mc.name(), mc.multipleChoice(), 4, null);
+        TaskFile.Task lw = TaskFile.read(Path.of("data/tasks/moby_lastword.jsonl")).limit(6);
+        ai.minitron.eval.LastWord.Result last = ai.minitron.eval.LastWord.evaluate(c, w, manager, tok, lw.name(),
+                lw.lastWord(), 4, null);
+        String tokJson = lm.tokenizerJson().toAbsolutePath().toString();
         List<TokenScorer.Request> requests = Perplexity.slidingWindows(tokens, 64, 32);
         List<TokenScorer.Score> scores = TokenScorer.score(c, w, manager, requests, 4, null);
         for (int p = 1; p <= 3; p++) {
@@ -158,6 +162,10 @@ class SparkExactnessTest {
             assertEquals(choice.acc(), m.acc());
             assertEquals(choice.accNorm(), m.accNorm());
             assertEquals(choice.records("x"), m.records("x"), "multiple choice records");
+            ai.minitron.eval.LastWord.Result l = ai.minitron.eval.LastWord.evaluate(c, tok, lw.name(), lw.lastWord(), 4,
+                    s.generator(ref, tokJson, 4), s.scorer(ref, 4));
+            assertEquals(last.records("x"), l.records("x"), "last-word records");
+            assertEquals(last.details().print(100), l.details().print(100), "last-word items: predictions and scores");
         }
     }
 

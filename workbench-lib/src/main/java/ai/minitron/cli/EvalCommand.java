@@ -220,10 +220,10 @@ final class EvalCommand implements Callable<Integer> {
             System.out.println("acc_norm    " + r.accNorm());
             return r.records(t.path().toString());
         }
-        if (cl != null) {
-            System.out.println("note        last-word tasks run in this process (greedy decoding is not distributed)");
-        }
-        LastWord.Result r = ev.lastWord(t);
+        LastWord.Result r = cl == null ? ev.lastWord(t)
+                : LastWord.evaluate(lm.config(), tok, t.name(), t.lastWord(), batchSize,
+                        cl.generator(ref, (tokenizerPath != null ? tokenizerPath : lm.tokenizerJson()).toAbsolutePath()
+                                .toString(), batchSize), cl.scorer(ref, batchSize));
         System.out.println("task        " + t.name() + " (" + t.path() + ": last word, " + t.lastWord().size() + " items)");
         System.out.println("protocol    " + LastWord.PROTOCOL_EXACT);
         System.out.println("exact_match " + r.exactMatch());

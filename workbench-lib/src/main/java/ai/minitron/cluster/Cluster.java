@@ -1,5 +1,6 @@
 package ai.minitron.cluster;
 
+import ai.minitron.eval.LastWord;
 import ai.minitron.eval.Perplexity;
 import ai.minitron.eval.TokenScorer;
 import ai.minitron.importance.ImportanceEstimator;
@@ -10,8 +11,8 @@ import com.google.gson.JsonObject;
  * A compute cluster the forward-only, data-parallel steps of the recipe can run on: the calibration pass of
  * importance, the log-likelihood scoring of evaluation, and the zero-shot scoring of search candidates. Each
  * method returns the very function interface the library's single-process code takes
- * ({@link ImportanceEstimator.ShardPass}, {@link TokenScorer.Scorer}, {@link Perplexity.BatchNll},
- * {@link ArchitectureSearch.ZeroShotScorer}), so the reduction, the tables and the provenance stay the
+ * ({@link ImportanceEstimator.ShardPass}, {@link TokenScorer.Scorer}, {@link LastWord.Generator},
+ * {@link Perplexity.BatchNll}, {@link ArchitectureSearch.ZeroShotScorer}), so the reduction, the tables and the provenance stay the
  * library's own; an implementation only decides where each batch runs. It must run every batch exactly
  * as this process would (same rows, same batch), which makes the results equal bit for bit.
  *
@@ -28,6 +29,12 @@ public interface Cluster extends AutoCloseable {
 
     /** Log-likelihood scoring on the workers, {@code batchSize} rows per forward pass as {@link TokenScorer#score}. */
     TokenScorer.Scorer scorer(ModelRef model, int batchSize);
+
+    /**
+     * Last-word greedy decoding on the workers, a batch of items per call of {@code LastWord.greedyGenerate}; the
+     * workers decode with the tokenizer at {@code tokenizerJson} (a path they all read).
+     */
+    LastWord.Generator generator(ModelRef model, String tokenizerJson, int batchSize);
 
     /** The token protocol's batch NLLs on the workers. */
     Perplexity.BatchNll windowNll(ModelRef model);
