@@ -36,7 +36,7 @@ public final class TokenScorer {
      * @param tokens the whole sequence, context then continuation
      * @param from index in {@code tokens} of the first scored token, 1 <= from < tokens.length
      */
-    public record Request(long[] tokens, int from) {
+    public record Request(long[] tokens, int from) implements java.io.Serializable {
         public Request {
             if (tokens.length < 2) {
                 throw new IllegalArgumentException("a scoring request needs at least 2 tokens, got " + tokens.length);
@@ -85,10 +85,38 @@ public final class TokenScorer {
      * @param tokens number of scored tokens
      * @param greedy true when every scored token is the argmax of its distribution (lm-eval's {@code is_greedy})
      */
-    public record Score(double logLikelihood, int tokens, boolean greedy) {
+    public record Score(double logLikelihood, int tokens, boolean greedy) implements java.io.Serializable {
         public double nll() {
             return -logLikelihood;
         }
+    }
+
+    /**
+     * Scoring as a function: one score per request, in request order. {@link #score} is the one in this
+     * process; another may score elsewhere (e.g. on a cluster, module {@code spark}) batch by batch of
+     * {@link #order}, which gives the same forward passes and so the same bits.
+     */
+    @FunctionalInterface
+    public interface Scorer {
+        List<Score> score(List<Request> requests);
+    }
+
+    /** The scorer of this process: {@link #score} with {@code batchSize} rows per forward pass. */
+    public static Scorer local(ModelConfig c, Weights w, NDManager m, int batchSize, IntConsumer onRows) {
+        return requests -> score(c, w, m, requests, batchSize, onRows);
+    }
+
+    /**
+     * The order requests are batched in: longest first, ties in request order (so the batching is
+     * deterministic); batch k holds {@code order[k * batchSize ..]}.
+     */
+    public static int[] order(List<Request> requests) {
+        Integer[] order = new Integer[requests.size()];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        Arrays.sort(order, Comparator.comparingInt((Integer i) -> -requests.get(i).inputLength()));
+        return Arrays.stream(order).mapToInt(Integer::intValue).toArray();
     }
 
     /** One-by-one scoring (batch size 1): the reference the batched path is tested against. */
@@ -113,12 +141,7 @@ public final class TokenScorer {
                         + " tokens, beyond the model's context (max_position_embeddings = " + c.maxPositionEmbeddings() + ")");
             }
         }
-        Integer[] order = new Integer[requests.size()];
-        for (int i = 0; i < order.length; i++) {
-            order[i] = i;
-        }
-        // longest first; ties keep request order, so the batching is deterministic
-        Arrays.sort(order, Comparator.comparingInt((Integer i) -> -requests.get(i).inputLength()));
+        int[] order = order(requests);
         Score[] out = new Score[requests.size()];
         int done = 0;
         for (int start = 0; start < order.length; start += batchSize) {
