@@ -22,8 +22,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
@@ -55,6 +58,9 @@ public final class CompletionServer implements AutoCloseable {
     /** Default body limit: 4 MiB, far above any prompt a 2k-token context can hold. */
     public static final int DEFAULT_MAX_BODY_BYTES = 4 << 20;
 
+    /** A connection idle this long (no request being handled) is closed: 15 minutes. */
+    static final long IDLE_TIMEOUT_MS = 15 * 60_000L;
+
     private final Map<String, ServedModel> models;
     private final Engine engine;
     private final int maxBodyBytes;
@@ -83,6 +89,9 @@ public final class CompletionServer implements AutoCloseable {
         this.connector = new ServerConnector(server, 1, 1);
         connector.setHost(host);
         connector.setPort(port);
+        // A long generation writes nothing until done (unless streamed): no idle timeout cuts it short. Clients that
+        // go away are noticed by await's probe instead.
+        connector.setIdleTimeout(IDLE_TIMEOUT_MS);
         server.addConnector(connector);
         server.setHandler(new Routes());
     }
@@ -178,7 +187,7 @@ public final class CompletionServer implements AutoCloseable {
             Job job = new Job(req, null);
             request.addFailureListener(t -> job.cancel()); // the client went away
             engine.submit(job);
-            JsonObject answer = await(job);
+            JsonObject answer = await(job, request);
             send(response, callback, 200, answer);
         } finally {
             engine.release();
@@ -206,7 +215,41 @@ public final class CompletionServer implements AutoCloseable {
     }
 
     private static JsonObject await(Job job) {
+        return await(job, null);
+    }
+
+    /**
+     * Waits for the job's answer. With {@code request}, a non-streamed request, the connection is probed every
+     * 100 ms while waiting: Jetty tells a handler that its client went away only when it reads or writes, and
+     * a non-streamed answer writes nothing until done. The request body has been read whole, so the only bytes
+     * a well-behaved HTTP/1.1 client could still send before the answer are none (pipelining is not supported
+     * while a completion runs); end-of-stream means the client closed the connection: the job is cancelled.
+     */
+    private static JsonObject await(Job job, Request request) {
+        EndPoint endPoint = request == null ? null : request.getConnectionMetaData().getConnection().getEndPoint();
         try {
+            if (endPoint != null) {
+                ByteBuffer probe = ByteBuffer.allocate(1);
+                while (true) {
+                    try {
+                        return job.result.get(100, TimeUnit.MILLISECONDS);
+                    } catch (TimeoutException stillRunning) {
+                        probe.clear().flip();
+                        int n;
+                        try {
+                            n = endPoint.fill(probe);
+                        } catch (IOException gone) {
+                            n = -1;
+                        }
+                        if (n < 0) {
+                            job.cancel();
+                        } else if (n > 0) {
+                            endPoint = null; // unexpected bytes: stop probing and just wait
+                            return job.result.get();
+                        }
+                    }
+                }
+            }
             return job.result.get();
         } catch (InterruptedException e) {
             job.cancel();
