@@ -88,7 +88,7 @@ final class ServeCommand implements Callable<Integer> {
                 try {
                     server.join();
                 } catch (InterruptedException stop) {
-                    Thread.currentThread().interrupt();
+                    // stopped from inside the JVM: shut down cleanly below (the flag would abort Jetty's own stop)
                 } finally {
                     try {
                         Runtime.getRuntime().removeShutdownHook(hook);
