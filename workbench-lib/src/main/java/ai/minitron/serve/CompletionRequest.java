@@ -81,8 +81,7 @@ public record CompletionRequest(ServedModel model, List<long[]> prompts, List<St
         Integer logprobs = o.has("logprobs") && !o.get("logprobs").isJsonNull()
                 ? (int) integer(o, "logprobs", 0, 0, MAX_LOGPROBS) : null;
         boolean stream = bool(o, "stream", false);
-        long n = integer(o, "n", 1, 1, 1);
-        assert n == 1;
+        integer(o, "n", 1, 1, 1); // one choice per prompt
         if (stream && logprobs != null) {
             throw ApiError.invalid("logprobs", "logprobs are not streamed: ask without stream for them");
         }

@@ -100,6 +100,28 @@ class CompletionServerTest {
         JsonObject choice = a.json().getAsJsonArray("choices").get(0).getAsJsonObject();
         assertEquals(expected, choice.get("text").getAsString());
         assertEquals(12, a.json().getAsJsonObject("usage").get("completion_tokens").getAsInt());
+        // logprobs of a generation without echo: the completion's tokens only, scored as the library scores them
+        var withLp = client.post("/v1/completions", prompt("\"" + p + "\"", "\"max_tokens\":12,\"temperature\":0,\"logprobs\":3"));
+        JsonObject lp = withLp.json().getAsJsonArray("choices").get(0).getAsJsonObject().getAsJsonObject("logprobs");
+        assertEquals(12, lp.getAsJsonArray("tokens").size());
+        assertEquals(p.length(), lp.getAsJsonArray("text_offset").get(0).getAsInt(), "offsets count from the prompt's start");
+        long[] promptIds = teacher.tokenizer().encode(p);
+        long[] genIds = teacher.generator().generate(p, GenerationConfig.defaults().withMaxNewTokens(12)).tokens();
+        long[] all = Arrays.copyOf(promptIds, promptIds.length + genIds.length);
+        System.arraycopy(genIds, 0, all, promptIds.length, genIds.length);
+        var score = TokenScorer.score(teacher.lm().config(), teacher.lm().weights(), teacher.manager(),
+                List.of(new TokenScorer.Request(all, promptIds.length)), 1, null).get(0);
+        double sum = 0;
+        for (var e : lp.getAsJsonArray("token_logprobs")) {
+            sum += e.getAsDouble();
+        }
+        assertEquals(score.logLikelihood(), sum, 1e-4);
+        for (int i = 0; i < 12; i++) { // greedy: each token is its position's most likely alternative
+            JsonObject top = lp.getAsJsonArray("top_logprobs").get(i).getAsJsonObject();
+            String token = lp.getAsJsonArray("tokens").get(i).getAsString();
+            assertTrue(top.size() >= 1 && top.size() <= 3, top.toString());
+            assertEquals(lp.getAsJsonArray("token_logprobs").get(i).getAsDouble(), top.get(token).getAsDouble(), 0.0, top.toString());
+        }
         // two prompts in one request: two choices, each as alone
         var two = client.post("/v1/completions", prompt("[\"" + p + "\", \"The sea\"]", "\"max_tokens\":12,\"temperature\":0"));
         assertEquals(200, two.status(), two.body());
