@@ -240,9 +240,7 @@ class CompletionServerTest {
             long gens = server.engine().generations.get();
             Future<ServeTestClient.Answer> gen = pool.submit(() -> client.post("/v1/completions",
                     prompt("\"The whale\"", "\"max_tokens\":100,\"temperature\":0")));
-            while (server.engine().generations.get() == gens) {
-                Thread.sleep(5);
-            }
+            waitFor(() -> server.engine().generations.get() > gens, "the generation to start");
             List<Future<ServeTestClient.Answer>> fs = new ArrayList<>();
             for (int i = 0; i < 2; i++) {
                 String p = "\"Call me Ishmael " + i + "\"";
@@ -266,10 +264,7 @@ class CompletionServerTest {
         // streamed: read two events, then hang up
         List<String> events = sse(prompt("\"The whale\"", "\"max_tokens\":400,\"temperature\":0,\"stream\":true"), 2);
         assertEquals(2, events.size());
-        long deadline = System.nanoTime() + 60_000_000_000L;
-        while (server.engine().cancelled.get() == cancelledBefore && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-        }
+        waitFor(() -> server.engine().cancelled.get() > cancelledBefore, "the hung-up stream to be cancelled");
         assertEquals(cancelledBefore + 1, server.engine().cancelled.get(), "the hung-up stream is cancelled");
         assertEquals(tokensBefore, server.engine().generatedTokens.get(), "a cancelled generation completes no tokens");
         // not streamed: the connection closes while the request is being generated
@@ -278,19 +273,23 @@ class CompletionServerTest {
             OutputStream out = s.getOutputStream();
             out.write(("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
                     + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            long gens = server.engine().generations.get(); // read before the request can start
             out.write(body);
             out.flush();
-            long gens = server.engine().generations.get();
-            while (server.engine().generations.get() == gens) {
-                Thread.sleep(5);
-            }
+            waitFor(() -> server.engine().generations.get() > gens, "the generation to start");
         }
-        deadline = System.nanoTime() + 60_000_000_000L;
-        while (server.engine().cancelled.get() == cancelledBefore + 1 && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-        }
+        waitFor(() -> server.engine().cancelled.get() > cancelledBefore + 1, "the closed connection's request to be cancelled");
         assertEquals(cancelledBefore + 2, server.engine().cancelled.get(), "the closed connection's request is cancelled");
         assertEquals(200, client.post("/v1/completions", prompt("\"x\"", "\"max_tokens\":1")).status());
+    }
+
+    /** Waits until {@code done} holds; fails after 10 minutes of stalled work (never a timing assertion). */
+    static void waitFor(java.util.function.BooleanSupplier done, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + 600_000_000_000L;
+        while (!done.getAsBoolean()) {
+            assertTrue(System.nanoTime() < deadline, "stalled waiting for " + what + ": " + server.engine().stats());
+            Thread.sleep(5);
+        }
     }
 
     /** The data of the server-sent events of a streamed request; stops (and hangs up) after {@code limit} if >= 0. */
