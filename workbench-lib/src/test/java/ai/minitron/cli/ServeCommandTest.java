@@ -43,7 +43,8 @@ class ServeCommandTest {
         Thread t;
         try {
             System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            t = new Thread(() -> code[0] = Main.run("serve", "--model", "moby=" + TEACHER, "--port", "0"));
+            t = new Thread(() -> code[0] = Main.run("serve", "--model", "moby=" + TEACHER, "--model", "second=" + TEACHER,
+                    "--port", "0"));
             t.start();
             Pattern listening = Pattern.compile("listening on (http://127\\.0\\.0\\.1:\\d+)/v1");
             Matcher m = null;
@@ -56,7 +57,15 @@ class ServeCommandTest {
             HttpResponse<String> models = HttpClient.newHttpClient().send(
                     HttpRequest.newBuilder(URI.create(base + "/v1/models")).build(), HttpResponse.BodyHandlers.ofString());
             assertEquals(200, models.statusCode());
-            assertTrue(models.body().contains("\"id\":\"moby\""), models.body());
+            assertTrue(models.body().contains("\"id\":\"moby\"") && models.body().contains("\"id\":\"second\""),
+                    models.body());
+            for (String name : new String[] {"moby", "second"}) {
+                HttpResponse<String> c = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(base + "/v1/completions"))
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"" + name + "\",\"prompt\":\"Call me\",\"max_tokens\":2}"))
+                        .build(), HttpResponse.BodyHandlers.ofString());
+                assertEquals(200, c.statusCode(), c.body());
+                assertTrue(c.body().contains("\"model\":\"" + name + "\""), c.body());
+            }
             t.interrupt();
             t.join(60_000);
         } finally {
