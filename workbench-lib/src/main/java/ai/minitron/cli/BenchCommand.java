@@ -31,7 +31,8 @@ import picocli.CommandLine.Option;
  * model, as tokens/s and achieved GFLOP/s, beside the fp32 1024^3 matmul GFLOP/s measured in the
  * same process. The ratio (model GFLOP/s / matmul GFLOP/s) is the number to compare across machines.
  * With {@code --distill}: distillation steps of a teacher checkpoint into a pruned student
- * ({@link DistillBenchmark}), with resident memory over the steps.
+ * ({@link DistillBenchmark}), with resident memory over the steps. With {@code --prune-8b}: the streaming
+ * pruner on an 8B-sized checkpoint ({@link PruneBenchmark}).
  */
 @Command(name = "bench", description = "Forward and forward+backward throughput against the matmul ceiling, in one process.")
 final class BenchCommand implements Callable<Integer> {
@@ -76,8 +77,21 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--is-loss", description = "With --distill: add the intermediate-state loss (cosine or mse) on the default layer map.")
     String isLoss;
 
+    @Option(names = "--prune-8b", description = "Benchmark the streaming pruner instead: a random Llama-3.1-8B-shaped BF16"
+            + " checkpoint (~16 GB, written once under --prune-dir) pruned to the Minitron-4B Width and Depth shapes,"
+            + " beside cp of the same bytes; needs ~35 GB free. With --small: a 0.1B stand-in.")
+    boolean prune8b;
+
+    @Option(names = "--prune-dir", description = "Where --prune-8b keeps its parent checkpoint and outputs"
+            + " (default cache/bench/prune-8b, or cache/bench/prune-small with --small).")
+    Path pruneDir;
+
     @Override
-    public Integer call() {
+    public Integer call() throws Exception {
+        if (prune8b) {
+            return PruneBenchmark.run(pruneDir != null ? pruneDir
+                    : Path.of(small ? "cache/bench/prune-small" : "cache/bench/prune-8b"), small);
+        }
         if (distill) {
             return callDistill();
         }

@@ -1,7 +1,11 @@
 package ai.minitron.cli;
 
 import ai.djl.ndarray.NDManager;
+import ai.minitron.cluster.Cluster;
+import ai.minitron.cluster.ModelRef;
 import ai.minitron.data.Corpus;
+import ai.minitron.model.Provenance;
+import ai.minitron.eval.TokenScorer;
 import ai.minitron.eval.EvalRecord;
 import ai.minitron.eval.Evaluator;
 import ai.minitron.eval.LastWord;
@@ -63,6 +67,11 @@ final class EvalCommand implements Callable<Integer> {
     @Mixin
     OutputOptions output;
 
+    @Mixin
+    ClusterOptions cluster;
+
+    private Cluster cl; // with --spark: where the forward passes run
+
     @Option(names = "--limit", defaultValue = "0", description = "Use only the first N items of each task file (0 = all).")
     int limit;
 
@@ -91,6 +100,7 @@ final class EvalCommand implements Callable<Integer> {
     Path card;
 
     private Path model; // the model being evaluated
+    private ModelRef ref; // the same, as the cluster's workers find it (with --spark)
 
     @Override
     public Integer call() {
@@ -136,31 +146,13 @@ final class EvalCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--text is used by the ppl task; add ppl to --tasks");
         }
         Report report = new Report();
-        for (Path dir : models) {
-            model = dir;
-            List<EvalRecord> records = new ArrayList<>();
-            try (NDManager m = NDManager.newBaseManager(); LanguageModel lm = LanguageModel.load(dir, m);
-                    Tokenizer tok = lm.openTokenizer(tokenizerPath)) {
-                if (corpus != null) {
-                    UnigramBaseline unigram = unigramFrom == null ? null
-                            : new UnigramBaseline(Evaluator.stream(Corpus.read(unigramFrom), tok), lm.config().vocabSize());
-                    records.addAll(protocol.equals("document")
-                            ? documents(lm, m, corpus, tok, unigram)
-                            : windows(lm, m, corpus, tok, unigram));
-                }
-                Evaluator ev = new Evaluator(lm, tok, m).batchSize(batchSize);
-                for (TaskFile.Task t : files) {
-                    records.addAll(task(ev, t));
-                }
+        cl = cluster.enabled() ? cluster.open() : null;
+        try {
+            evaluate(report, corpus, files);
+        } finally {
+            if (cl != null) {
+                cl.close();
             }
-            requireFinite(dir, records);
-            report.add(reportName(dir), records);
-            if (card != null) {
-                ModelCard.update(card, records);
-                System.out.println("card        " + card.resolve("README.md") + " (+ " + ModelCard.RESULTS_JSON + ", "
-                        + ModelCard.RESULTS_ARROW + ")");
-            }
-            System.out.println();
         }
         if (models.size() > 1) {
             System.out.println(report.markdown());
@@ -175,6 +167,37 @@ final class EvalCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** Every model on every evaluation, into the report. */
+    private void evaluate(Report report, Corpus corpus, List<TaskFile.Task> files) {
+        for (Path dir : models) {
+            model = dir;
+            ref = cl == null ? null : ModelRef.of(dir, Provenance.checkpointHash(dir));
+            List<EvalRecord> records = new ArrayList<>();
+            try (NDManager m = NDManager.newBaseManager(); LanguageModel lm = LanguageModel.load(dir, m);
+                    Tokenizer tok = lm.openTokenizer(tokenizerPath)) {
+                if (corpus != null) {
+                    UnigramBaseline unigram = unigramFrom == null ? null
+                            : new UnigramBaseline(Evaluator.stream(Corpus.read(unigramFrom), tok), lm.config().vocabSize());
+                    records.addAll(protocol.equals("document")
+                            ? documents(lm, m, corpus, tok, unigram)
+                            : windows(lm, m, corpus, tok, unigram));
+                }
+                Evaluator ev = new Evaluator(lm, tok, m).batchSize(batchSize);
+                for (TaskFile.Task t : files) {
+                    records.addAll(task(ev, lm, tok, t));
+                }
+            }
+            requireFinite(dir, records);
+            report.add(reportName(dir), records);
+            if (card != null) {
+                ModelCard.update(card, records);
+                System.out.println("card        " + card.resolve("README.md") + " (+ " + ModelCard.RESULTS_JSON + ", "
+                        + ModelCard.RESULTS_ARROW + ")");
+            }
+            System.out.println();
+        }
+    }
+
     /** Refuses (exit 1) a non-finite metric: NaN or infinite outputs are never reported as a result. */
     static void requireFinite(Path dir, List<EvalRecord> records) {
         for (EvalRecord r : records) {
@@ -186,17 +209,21 @@ final class EvalCommand implements Callable<Integer> {
     }
 
     /** A task file through the evaluator, printed as it would be by eval-tasks. */
-    private List<EvalRecord> task(Evaluator ev, TaskFile.Task t) {
+    private List<EvalRecord> task(Evaluator ev, LanguageModel lm, Tokenizer tok, TaskFile.Task t) {
         System.out.println("model       " + model);
         if (t.kind() == TaskFile.Kind.MULTIPLE_CHOICE) {
-            MultipleChoice.Result r = ev.multipleChoice(t);
+            MultipleChoice.Result r = cl == null ? ev.multipleChoice(t)
+                    : MultipleChoice.evaluate(lm.config(), tok, t.name(), t.multipleChoice(), cl.scorer(ref, batchSize));
             System.out.println("task        " + t.name() + " (" + t.path() + ": multiple choice, " + t.multipleChoice().size() + " items)");
             System.out.println("protocol    " + MultipleChoice.PROTOCOL);
             System.out.println("acc         " + r.acc());
             System.out.println("acc_norm    " + r.accNorm());
             return r.records(t.path().toString());
         }
-        LastWord.Result r = ev.lastWord(t);
+        LastWord.Result r = cl == null ? ev.lastWord(t)
+                : LastWord.evaluate(lm.config(), tok, t.name(), t.lastWord(), batchSize,
+                        cl.generator(ref, (tokenizerPath != null ? tokenizerPath : lm.tokenizerJson()).toAbsolutePath()
+                                .toString(), batchSize), cl.scorer(ref, batchSize));
         System.out.println("task        " + t.name() + " (" + t.path() + ": last word, " + t.lastWord().size() + " items)");
         System.out.println("protocol    " + LastWord.PROTOCOL_EXACT);
         System.out.println("exact_match " + r.exactMatch());
@@ -221,8 +248,13 @@ final class EvalCommand implements Callable<Integer> {
         int windows = sliding ? Perplexity.slidingWindowCount(tokens.length, seqLen, s) : Perplexity.windowCount(tokens.length, seqLen);
         Perplexity.Result r;
         try (ProgressBar pb = ProgressBars.open("eval", windows, " windows")) {
-            r = sliding ? Perplexity.sliding(lm.config(), lm.weights(), m, tokens, seqLen, s, batchSize, pb::stepTo)
-                    : Perplexity.windowed(lm.config(), lm.weights(), m, tokens, seqLen, batchSize, pb::stepTo);
+            if (cl != null) {
+                r = sliding ? Perplexity.sliding(lm.config(), tokens, seqLen, s, cl.scorer(ref, batchSize))
+                        : Perplexity.windowed(lm.config(), tokens, seqLen, batchSize, cl.windowNll(ref));
+            } else {
+                r = sliding ? Perplexity.sliding(lm.config(), lm.weights(), m, tokens, seqLen, s, batchSize, pb::stepTo)
+                        : Perplexity.windowed(lm.config(), lm.weights(), m, tokens, seqLen, batchSize, pb::stepTo);
+            }
         }
         System.out.println("model       " + model);
         System.out.println("text        " + text + " (" + corpus.size() + " documents, " + tokens.length + " tokens)");
@@ -247,7 +279,8 @@ final class EvalCommand implements Callable<Integer> {
         long prefix = Perplexity.prefixToken(tok);
         Perplexity.DocumentResult r;
         try (ProgressBar pb = ProgressBars.open("eval", Perplexity.documentWindowCount(tokens, seqLen), " windows")) {
-            r = Perplexity.documents(lm.config(), lm.weights(), m, texts, tokens, prefix, seqLen, batchSize, pb::stepTo);
+            r = cl != null ? Perplexity.documents(lm.config(), texts, tokens, prefix, seqLen, cl.scorer(ref, batchSize))
+                    : Perplexity.documents(lm.config(), lm.weights(), m, texts, tokens, prefix, seqLen, batchSize, pb::stepTo);
         }
         System.out.println("model       " + model);
         System.out.println("text        " + text + " (" + corpus.size() + " documents)");

@@ -1,6 +1,8 @@
 package ai.minitron.cli;
 
 import ai.djl.ndarray.NDManager;
+import ai.minitron.cluster.Cluster;
+import ai.minitron.cluster.ModelRef;
 import ai.minitron.data.CalibrationSet;
 import ai.minitron.data.Corpus;
 import ai.minitron.importance.ActivationPass;
@@ -91,6 +93,9 @@ final class ImportanceCommand implements Callable<Integer> {
     @Mixin
     OutputOptions output;
 
+    @Mixin
+    ClusterOptions cluster;
+
     @Override
     public Integer call() throws Exception {
         if (out == null && !benchmark) {
@@ -98,6 +103,9 @@ final class ImportanceCommand implements Callable<Integer> {
         }
         if (batchSize < 1) {
             throw new IllegalArgumentException("--batch-size must be >= 1, got " + batchSize);
+        }
+        if (cluster.enabled() && benchmark) {
+            throw new IllegalArgumentException("--benchmark times this process; drop --spark");
         }
         Path split = SplitOptions.resolve("--data", data);
         ImportanceEstimator.Options opts = options();
@@ -126,8 +134,16 @@ final class ImportanceCommand implements Callable<Integer> {
                 return 0;
             }
             ImportanceResult res;
-            try (ProgressBars bars = new ProgressBars()) {
-                res = ImportanceEstimator.run(lm.config(), lm.weights(), cal, opts, model, bars);
+            if (cluster.enabled()) {
+                try (Cluster cl = cluster.open()) {
+                    res = ImportanceEstimator.run(lm.config(), lm.weights(), cal, opts, model, null,
+                            cl.activationPass(ModelRef.of(model, modelHash)));
+                    res.run().add("cluster", cl.provenance());
+                }
+            } else {
+                try (ProgressBars bars = new ProgressBars()) {
+                    res = ImportanceEstimator.run(lm.config(), lm.weights(), cal, opts, model, bars);
+                }
             }
             List<Path> files = new java.util.ArrayList<>();
             ImportanceResult done = res;

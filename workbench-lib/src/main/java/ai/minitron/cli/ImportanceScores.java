@@ -23,8 +23,14 @@ final class ImportanceScores {
      */
     static UnitScores load(Path importance, Path model, String metric, String batchAgg, String seqAgg,
             String depthMetric, boolean needsDepth) {
+        return load(importance, model, null, metric, batchAgg, seqAgg, depthMetric, needsDepth);
+    }
+
+    /** As above, with the model's checkpoint hash when the caller has it already (null: hash it here). */
+    static UnitScores load(Path importance, Path model, String modelHash, String metric, String batchAgg, String seqAgg,
+            String depthMetric, boolean needsDepth) {
         ImportanceTable table = complete(importance);
-        checkSameModel(table.run(), importance, model);
+        checkSameModel(table.run(), importance, model, modelHash);
         ImportanceTable.View width = table.where(metric, batchAgg, seqAgg);
         ImportanceTable.View depthView = needsDepth ? table.where(depthMetric) : null;
         return UnitScores.of(width, depthView);
@@ -72,13 +78,13 @@ final class ImportanceScores {
         return table;
     }
 
-    static void checkSameModel(JsonObject run, Path importance, Path model) {
+    static void checkSameModel(JsonObject run, Path importance, Path model, String modelHash) {
         if (run == null || !run.has("model") || !run.getAsJsonObject("model").has("sha256")) {
             return;
         }
         JsonObject m = run.getAsJsonObject("model");
         String expected = m.get("sha256").getAsString();
-        String actual = Provenance.checkpointHash(model);
+        String actual = modelHash != null ? modelHash : Provenance.checkpointHash(model);
         if (!expected.equals(actual)) {
             String dir = m.has("dir") && !m.get("dir").isJsonNull() ? m.get("dir").getAsString() : "?";
             String shape = m.has("hidden_size") ? String.format(" (%s layers, hidden %s, %s/%s heads, MLP %s)",

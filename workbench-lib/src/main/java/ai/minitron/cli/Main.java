@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "minitron", mixinStandardHelpOptions = true, version = "minitron-workbench 0.1.0",
         description = "Derive small language models from large ones: importance, pruning, distillation.",
-        subcommands = {InfoCommand.class, EvalCommand.class, EvalTasksCommand.class, ForwardCommand.class, TrainCommand.class, DistillCommand.class, ImportanceCommand.class, PruneCommand.class, SearchCommand.class, BenchCommand.class, ConvertCommand.class, GenerateCommand.class, TeacherCacheCommand.class, ReproduceCommand.class, CaseStudyCommand.class,
+        subcommands = {InfoCommand.class, EvalCommand.class, EvalTasksCommand.class, ForwardCommand.class, TrainCommand.class, DistillCommand.class, ImportanceCommand.class, PruneCommand.class, SearchCommand.class, BenchCommand.class, ConvertCommand.class, GenerateCommand.class, TeacherCacheCommand.class, ReproduceCommand.class, CaseStudyCommand.class, ServeCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec

@@ -1,7 +1,6 @@
 package ai.minitron.cli;
 
 import ai.minitron.io.Json;
-import ai.djl.ndarray.NDManager;
 import ai.minitron.config.ModelConfig;
 import ai.minitron.config.ParamCount;
 import ai.minitron.io.OutputDir;
@@ -9,6 +8,7 @@ import ai.minitron.io.OutputLock;
 import ai.minitron.io.TensorDType;
 import ai.minitron.model.Provenance;
 import ai.minitron.model.LanguageModel;
+import ai.minitron.prune.CheckpointPruner;
 import ai.minitron.prune.KeepSet;
 import ai.minitron.prune.PrunePlan;
 import ai.minitron.prune.Pruner;
@@ -81,7 +81,7 @@ final class PruneCommand implements Callable<Integer> {
     @Option(names = "--depth-metric", defaultValue = "block_importance", description = "Layer metric (default ${DEFAULT-VALUE}).")
     String depthMetric;
 
-    @Option(names = "--save-dtype", defaultValue = "F32", description = "Storage dtype of the export.")
+    @Option(names = "--save-dtype", description = "Storage dtype of the export (F32, F16, BF16); default: as the parent stores it.")
     TensorDType saveDtype;
 
     /** The options that set a target shape (one of them, --params or a --plan is required). */
@@ -154,11 +154,13 @@ final class PruneCommand implements Callable<Integer> {
                     + ": give at least one of " + SHAPE_OPTIONS + " (or a --plan with " + String.join(", ", PLAN_SHAPE_KEYS)
                     + " or params); pruning nothing would only copy the model");
         }
-        try (OutputLock lock = OutputOptions.lock(out); NDManager m = NDManager.newBaseManager();
-                LanguageModel parent = LanguageModel.load(model, m)) {
+        if (!java.nio.file.Files.isDirectory(model)) {
+            throw new IllegalArgumentException(model + ": not a checkpoint directory (expected config.json + safetensors)");
+        }
+        try (OutputLock lock = OutputOptions.lock(out)) {
+            ModelConfig pc = ModelConfig.load(model.resolve("config.json"));
             String parentHash = Provenance.checkpointHash(model);
             output.check(out, OutputKind.PRUNE, parentHash);
-            ModelConfig pc = parent.config();
             if (heads != null) {
                 if (plan.headsPerGroup() != null) {
                     throw new IllegalArgumentException("give either --heads or --heads-per-group, not both");
@@ -180,30 +182,33 @@ final class PruneCommand implements Callable<Integer> {
             }
             boolean needsDepth = plan.numLayers() != null && plan.numLayers() != pc.numHiddenLayers();
             boolean blockDrop = needsDepth && plan.depth() == PrunePlan.Depth.BLOCK_DROP;
-            UnitScores scores = ImportanceScores.load(importance, model, metric, batchAgg, seqAgg, depthMetric,
-                    needsDepth && !blockDrop);
+            UnitScores scores = ImportanceScores.load(importance, model, parentHash, metric, batchAgg, seqAgg,
+                    depthMetric, needsDepth && !blockDrop);
             if (blockDrop) {
                 scores = ImportanceScores.withBlockDrop(scores, importance, pc.numHiddenLayers() - plan.numLayers());
             }
             KeepSet keep = Pruner.select(pc, plan, scores);
-            Pruner.Pruned p = Pruner.apply(pc, parent.weights(), keep, plan);
-            HfCompatibility.check(p.config(), "prune");
+            ModelConfig cc = Pruner.childConfig(pc, keep);
+            HfCompatibility.check(cc, "prune");
             PrunePlan chosen = plan;
             UnitScores ranked = scores;
+            // Streamed tensor by tensor from the parent's files into the output: memory stays about one block.
             OutputDir.replace(out, OutputKind.PRUNE.key, parentHash, dir -> {
-                new LanguageModel(p.config(), p.weights(), parent.tokenizerJson(), saveDtype).save(dir, saveDtype);
-                PruningRecord.write(dir, pc, p.config(), chosen, keep, ranked.runId(), model.toString());
-                Cards.pruned(dir, model, pc, p.config(), chosen, ranked.runId(), importance);
+                try (ProgressBars bars = new ProgressBars()) {
+                    CheckpointPruner.write(model, pc, keep, chosen, saveDtype, dir, LanguageModel.DEFAULT_MAX_SHARD_BYTES,
+                            CheckpointPruner.DEFAULT_BLOCK_BYTES, bars);
+                }
+                PruningRecord.write(dir, pc, cc, chosen, keep, ranked.runId(), model.toString());
+                Cards.pruned(dir, model, pc, cc, chosen, ranked.runId(), importance);
             });
             long before = ParamCount.of(pc).total();
-            long after = ParamCount.of(p.config()).total();
+            long after = ParamCount.of(cc).total();
             System.out.printf("pruned %s (%,d parameters) -> %s (%,d parameters, %.1f%%)%n", model, before, out, after,
                     100.0 * after / before);
             System.out.printf("shape: hidden %d -> %d, layers %d -> %d, heads %d/%d -> %d/%d, mlp %d -> %d%n",
-                    pc.hiddenSize(), p.config().hiddenSize(), pc.numHiddenLayers(),
-                    p.config().numHiddenLayers(), pc.numAttentionHeads(), pc.numKeyValueHeads(),
-                    p.config().numAttentionHeads(), p.config().numKeyValueHeads(), pc.intermediateSize(),
-                    p.config().intermediateSize());
+                    pc.hiddenSize(), cc.hiddenSize(), pc.numHiddenLayers(), cc.numHiddenLayers(), pc.numAttentionHeads(),
+                    pc.numKeyValueHeads(), cc.numAttentionHeads(), cc.numKeyValueHeads(), pc.intermediateSize(),
+                    cc.intermediateSize());
             System.out.println("ranked by " + scores.runId() + (plan.headResidual() ? " (experimental head residual on)" : ""));
         }
         return 0;

@@ -29,6 +29,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
+import ai.minitron.cluster.Cluster;
+import ai.minitron.cluster.ModelRef;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -133,6 +135,9 @@ final class SearchCommand implements Callable<Integer> {
     @Mixin
     OutputOptions output;
 
+    @Mixin
+    ClusterOptions cluster;
+
     @Override
     public Integer call() throws Exception {
         RankBy rankedBy = switch (rankBy.toLowerCase(Locale.ROOT)) {
@@ -194,6 +199,10 @@ final class SearchCommand implements Callable<Integer> {
         if (topK > 0) {
             search.retrain(topK, stages, retrainTokens, new DatasetBatches(trainSet, seed, true));
         }
+        Cluster cl = cluster.enabled() ? cluster.open() : null;
+        if (cl != null) {
+            search.zeroShotScorer(cl.zeroShot(ModelRef.of(model, Provenance.checkpointHash(model))));
+        }
         SearchResult r;
         long t0 = System.nanoTime();
         try (ProgressBar pb = ProgressBars.open("search", cands.size())) {
@@ -215,6 +224,10 @@ final class SearchCommand implements Callable<Integer> {
                 }
             });
             r = search.run();
+        } finally {
+            if (cl != null) {
+                cl.close();
+            }
         }
         double secs = (System.nanoTime() - t0) / 1e9;
         Table top = r.top(Math.min(10, cands.size()));

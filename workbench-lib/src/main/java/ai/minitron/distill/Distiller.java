@@ -53,7 +53,7 @@ public final class Distiller {
      * @param intermediate the intermediate-state loss, or null for none
      */
     public record Options(KdLoss.Config loss, double kdWeight, double ceWeight, boolean alignVocab,
-            IntermediateLoss.Config intermediate) {
+            IntermediateLoss.Config intermediate) implements java.io.Serializable {
         public Options(KdLoss.Config loss, double kdWeight, double ceWeight, boolean alignVocab) {
             this(loss, kdWeight, ceWeight, alignVocab, null);
         }

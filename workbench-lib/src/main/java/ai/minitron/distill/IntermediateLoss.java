@@ -59,7 +59,7 @@ public final class IntermediateLoss {
     }
 
     /** One mapped pair of layers (0-based). */
-    public record LayerPair(int teacher, int student) {}
+    public record LayerPair(int teacher, int student) implements java.io.Serializable {}
 
     /**
      * @param map teacher layer -> student layer pairs
@@ -67,7 +67,8 @@ public final class IntermediateLoss {
      * @param weight α when fixed; ignored when {@code dynamic}
      * @param dynamic α = L_logits / L_is (detached) at every step
      */
-    public record Config(Kind kind, List<LayerPair> map, boolean embedding, double weight, boolean dynamic) {
+    public record Config(Kind kind, List<LayerPair> map, boolean embedding, double weight, boolean dynamic)
+            implements java.io.Serializable {
         public Config {
             map = List.copyOf(map);
             if (map.isEmpty() && !embedding) {

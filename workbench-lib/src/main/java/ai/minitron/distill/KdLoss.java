@@ -38,7 +38,7 @@ public final class KdLoss {
      * @param beta the JSD mixing weight β in (0, 1)
      * @param topK k for TOP_K_KL
      */
-    public record Config(Kind kind, double temperature, double beta, int topK) {
+    public record Config(Kind kind, double temperature, double beta, int topK) implements java.io.Serializable {
         public Config {
             if (temperature <= 0) {
                 throw new IllegalArgumentException("temperature must be > 0, got " + temperature);

@@ -225,12 +225,44 @@ public final class LastWord {
     }
 
     /**
+     * Greedy decoding as a function: the generated text of every item, in item order, for the items' contexts cut
+     * into batches; {@link #localGenerator} runs {@link #greedyGenerate} on each batch here, another
+     * implementation may run the batches elsewhere (e.g. on a cluster, module {@code spark}).
+     */
+    @FunctionalInterface
+    public interface Generator {
+        List<String> generate(List<List<long[]>> batches);
+    }
+
+    /** The generator of this process; {@code onItems} gets the items done after each batch (or null). */
+    public static Generator localGenerator(ModelConfig c, Weights w, NDManager m, Tokenizer tok, int batchSize,
+            IntConsumer onItems) {
+        return batches -> {
+            List<String> out = new ArrayList<>();
+            for (List<long[]> b : batches) {
+                out.addAll(greedyGenerate(c, w, m, tok, b, batchSize));
+                if (onItems != null) {
+                    onItems.accept(out.size());
+                }
+            }
+            return out;
+        };
+    }
+
+    /**
      * Evaluates last-word items: greedy decoding (exact_match) and target log-likelihood (acc, ppl).
      *
      * @param onItems progress: items done (decoding, then scoring), or null
      */
     public static Result evaluate(ModelConfig c, Weights w, NDManager m, Tokenizer tok, String task,
             List<LastWordItem> items, int batchSize, IntConsumer onItems) {
+        return evaluate(c, tok, task, items, batchSize, localGenerator(c, w, m, tok, batchSize, onItems),
+                TokenScorer.local(c, w, m, batchSize, null));
+    }
+
+    /** The same, with the decoding done by {@code generator} (batches of {@code batchSize} items) and the scoring by {@code scorer}. */
+    public static Result evaluate(ModelConfig c, Tokenizer tok, String task, List<LastWordItem> items, int batchSize,
+            Generator generator, TokenScorer.Scorer scorer) {
         long prefix = Perplexity.prefixToken(tok);
         List<long[]> contexts = new ArrayList<>(items.size());
         List<TokenScorer.Request> requests = new ArrayList<>(items.size());
@@ -239,15 +271,12 @@ public final class LastWord {
             contexts.add(pair[0]);
             requests.add(TokenScorer.Request.of(pair[0], pair[1], c.maxPositionEmbeddings()));
         }
-        List<String> generated = new ArrayList<>(items.size());
+        List<List<long[]>> batches = new ArrayList<>();
         for (int start = 0; start < items.size(); start += batchSize) {
-            int end = Math.min(items.size(), start + batchSize);
-            generated.addAll(greedyGenerate(c, w, m, tok, contexts.subList(start, end), batchSize));
-            if (onItems != null) {
-                onItems.accept(end);
-            }
+            batches.add(contexts.subList(start, Math.min(items.size(), start + batchSize)));
         }
-        List<TokenScorer.Score> scores = TokenScorer.score(c, w, m, requests, batchSize, null);
+        List<String> generated = generator.generate(batches);
+        List<TokenScorer.Score> scores = scorer.score(requests);
         List<ItemResult> results = new ArrayList<>(items.size());
         for (int i = 0; i < items.size(); i++) {
             LastWordItem item = items.get(i);

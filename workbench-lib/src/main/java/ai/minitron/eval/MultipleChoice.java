@@ -150,6 +150,12 @@ public final class MultipleChoice {
      */
     public static Result evaluate(ModelConfig c, Weights w, NDManager m, Tokenizer tok, String task,
             List<MultipleChoiceItem> items, int batchSize, IntConsumer onRows) {
+        return evaluate(c, tok, task, items, TokenScorer.local(c, w, m, batchSize, onRows));
+    }
+
+    /** The same, with the sequences scored by {@code scorer}. */
+    public static Result evaluate(ModelConfig c, Tokenizer tok, String task, List<MultipleChoiceItem> items,
+            TokenScorer.Scorer scorer) {
         long prefix = Perplexity.prefixToken(tok);
         List<TokenScorer.Request> all = new ArrayList<>();
         for (MultipleChoiceItem item : items) {
@@ -159,7 +165,7 @@ public final class MultipleChoice {
                 throw new IllegalArgumentException(task + " item " + item.id() + ": " + e.getMessage(), e);
             }
         }
-        List<TokenScorer.Score> scores = TokenScorer.score(c, w, m, all, batchSize, onRows);
+        List<TokenScorer.Score> scores = scorer.score(all);
         List<ItemResult> results = new ArrayList<>(items.size());
         int at = 0;
         for (MultipleChoiceItem item : items) {

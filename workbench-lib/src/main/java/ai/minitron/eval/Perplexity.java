@@ -69,13 +69,54 @@ public final class Perplexity {
     }
 
     /**
-     * @param tokens the whole token stream
-     * @param onWindow called after each window with the number of windows done (for progress bars)
+     * The forward passes of the token protocol: consecutive windows of {@code seqLen} inputs and their
+     * {@code seqLen} next-token targets, {@code batchSize} full windows per batch, then the final partial window
+     * (if any) alone.
+     *
+     * @param inputs [n][len] input ids
+     * @param targets [n][len] next-token ids
      */
-    public static Result windowed(ModelConfig c, Weights w, NDManager m, long[] tokens, int seqLen, int batchSize,
-            IntConsumer onWindow) {
+    public record WindowBatch(long[][] inputs, long[][] targets) implements java.io.Serializable {
+        /** Tokens scored: every target. */
+        public long scored() {
+            return (long) inputs.length * inputs[0].length;
+        }
+    }
+
+    /** Total NLL (float64, nats) of each batch, in batch order: how {@link #windowed} computes. */
+    @FunctionalInterface
+    public interface BatchNll {
+        double[] nll(List<WindowBatch> batches);
+    }
+
+    /** {@link BatchNll} in this process. */
+    public static BatchNll local(ModelConfig c, Weights w, NDManager m, IntConsumer onWindow) {
+        return batches -> {
+            double[] out = new double[batches.size()];
+            int done = 0;
+            for (int i = 0; i < out.length; i++) {
+                out[i] = batchNll(c, w, m, batches.get(i));
+                done += batches.get(i).inputs().length;
+                if (onWindow != null) {
+                    onWindow.accept(done);
+                }
+            }
+            return out;
+        };
+    }
+
+    /** One forward pass of the token protocol: Σ NLL of every target of the batch. */
+    public static double batchNll(ModelConfig c, Weights w, NDManager m, WindowBatch b) {
+        return sumNll(c, w, m, b.inputs(), b.targets());
+    }
+
+    /** The token protocol's batches of a stream (see {@link WindowBatch}). */
+    public static List<WindowBatch> windowBatches(ModelConfig c, long[] tokens, int seqLen, int batchSize) {
         if (seqLen < 1) {
             throw new IllegalArgumentException("seq-len must be >= 1, got " + seqLen);
+        }
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
         }
         if (seqLen > c.maxPositionEmbeddings()) {
             throw new IllegalArgumentException("seq-len " + seqLen + " exceeds the model's context (max_position_embeddings = "
@@ -86,9 +127,7 @@ public final class Perplexity {
         }
         int full = (tokens.length - 1) / seqLen;
         int rest = (tokens.length - 1) % seqLen;
-        double nll = 0;
-        long scored = 0;
-        int done = 0;
+        List<WindowBatch> out = new ArrayList<>();
         for (int start = 0; start < full; start += batchSize) {
             int n = Math.min(batchSize, full - start);
             long[][] in = new long[n][seqLen];
@@ -98,26 +137,40 @@ public final class Perplexity {
                 System.arraycopy(tokens, off, in[i], 0, seqLen);
                 System.arraycopy(tokens, off + 1, tg[i], 0, seqLen);
             }
-            nll += sumNll(c, w, m, in, tg);
-            scored += (long) n * seqLen;
-            done += n;
-            if (onWindow != null) {
-                onWindow.accept(done);
-            }
+            out.add(new WindowBatch(in, tg));
         }
         if (rest > 0) {
             long[][] in = {new long[rest]};
             long[][] tg = {new long[rest]};
             System.arraycopy(tokens, full * seqLen, in[0], 0, rest);
             System.arraycopy(tokens, full * seqLen + 1, tg[0], 0, rest);
-            nll += sumNll(c, w, m, in, tg);
-            scored += rest;
-            done++;
-            if (onWindow != null) {
-                onWindow.accept(done);
-            }
+            out.add(new WindowBatch(in, tg));
         }
-        return new Result(protocol(seqLen), scored, done, nll / scored);
+        return out;
+    }
+
+    /**
+     * @param tokens the whole token stream
+     * @param onWindow called after each window with the number of windows done (for progress bars)
+     */
+    public static Result windowed(ModelConfig c, Weights w, NDManager m, long[] tokens, int seqLen, int batchSize,
+            IntConsumer onWindow) {
+        return windowed(c, tokens, seqLen, batchSize, local(c, w, m, onWindow));
+    }
+
+    /** The token protocol with the batches' NLL computed by {@code nll} (summed here in batch order). */
+    public static Result windowed(ModelConfig c, long[] tokens, int seqLen, int batchSize, BatchNll nll) {
+        List<WindowBatch> batches = windowBatches(c, tokens, seqLen, batchSize);
+        double[] sums = nll.nll(batches);
+        double total = 0;
+        long scored = 0;
+        int windows = 0;
+        for (int i = 0; i < batches.size(); i++) {
+            total += sums[i];
+            scored += batches.get(i).scored();
+            windows += batches.get(i).inputs().length;
+        }
+        return new Result(protocol(seqLen), scored, windows, total / scored);
     }
 
     /** Number of windows {@link #windowed} will score. */
@@ -175,9 +228,14 @@ public final class Perplexity {
      */
     public static Result sliding(ModelConfig c, Weights w, NDManager m, long[] tokens, int seqLen, int stride,
             int batchSize, IntConsumer onWindow) {
+        return sliding(c, tokens, seqLen, stride, TokenScorer.local(c, w, m, batchSize, onWindow));
+    }
+
+    /** The sliding protocol with the windows scored by {@code scorer}. */
+    public static Result sliding(ModelConfig c, long[] tokens, int seqLen, int stride, TokenScorer.Scorer scorer) {
         checkContext(c, seqLen);
         List<TokenScorer.Request> windows = slidingWindows(tokens, seqLen, stride);
-        List<TokenScorer.Score> scores = TokenScorer.score(c, w, m, windows, batchSize, onWindow);
+        List<TokenScorer.Score> scores = scorer.score(windows);
         double nll = 0;
         long scored = 0;
         for (TokenScorer.Score s : scores) {
@@ -281,6 +339,12 @@ public final class Perplexity {
      */
     public static DocumentResult documents(ModelConfig c, Weights w, NDManager m, List<String> texts, List<long[]> tokens,
             long prefixToken, int seqLen, int batchSize, IntConsumer onWindow) {
+        return documents(c, texts, tokens, prefixToken, seqLen, TokenScorer.local(c, w, m, batchSize, onWindow));
+    }
+
+    /** The document protocol with the windows scored by {@code scorer}. */
+    public static DocumentResult documents(ModelConfig c, List<String> texts, List<long[]> tokens, long prefixToken,
+            int seqLen, TokenScorer.Scorer scorer) {
         checkContext(c, seqLen);
         if (texts.size() != tokens.size()) {
             throw new IllegalArgumentException(texts.size() + " document texts but " + tokens.size() + " token rows");
@@ -298,7 +362,7 @@ public final class Perplexity {
         }
         double nll = 0;
         long scored = 0;
-        for (TokenScorer.Score s : TokenScorer.score(c, w, m, windows, batchSize, onWindow)) {
+        for (TokenScorer.Score s : scorer.score(windows)) {
             nll += s.nll();
             scored += s.tokens();
         }

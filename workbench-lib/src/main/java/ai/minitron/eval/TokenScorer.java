@@ -36,7 +36,7 @@ public final class TokenScorer {
      * @param tokens the whole sequence, context then continuation
      * @param from index in {@code tokens} of the first scored token, 1 <= from < tokens.length
      */
-    public record Request(long[] tokens, int from) {
+    public record Request(long[] tokens, int from) implements java.io.Serializable {
         public Request {
             if (tokens.length < 2) {
                 throw new IllegalArgumentException("a scoring request needs at least 2 tokens, got " + tokens.length);
@@ -85,10 +85,38 @@ public final class TokenScorer {
      * @param tokens number of scored tokens
      * @param greedy true when every scored token is the argmax of its distribution (lm-eval's {@code is_greedy})
      */
-    public record Score(double logLikelihood, int tokens, boolean greedy) {
+    public record Score(double logLikelihood, int tokens, boolean greedy) implements java.io.Serializable {
         public double nll() {
             return -logLikelihood;
         }
+    }
+
+    /**
+     * Scoring as a function: one score per request, in request order. {@link #score} is the one in this
+     * process; another may score elsewhere (e.g. on a cluster, module {@code spark}) batch by batch of
+     * {@link #order}, which gives the same forward passes and so the same bits.
+     */
+    @FunctionalInterface
+    public interface Scorer {
+        List<Score> score(List<Request> requests);
+    }
+
+    /** The scorer of this process: {@link #score} with {@code batchSize} rows per forward pass. */
+    public static Scorer local(ModelConfig c, Weights w, NDManager m, int batchSize, IntConsumer onRows) {
+        return requests -> score(c, w, m, requests, batchSize, onRows);
+    }
+
+    /**
+     * The order requests are batched in: longest first, ties in request order (so the batching is
+     * deterministic); batch k holds {@code order[k * batchSize ..]}.
+     */
+    public static int[] order(List<Request> requests) {
+        Integer[] order = new Integer[requests.size()];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        Arrays.sort(order, Comparator.comparingInt((Integer i) -> -requests.get(i).inputLength()));
+        return Arrays.stream(order).mapToInt(Integer::intValue).toArray();
     }
 
     /** One-by-one scoring (batch size 1): the reference the batched path is tested against. */
@@ -113,12 +141,7 @@ public final class TokenScorer {
                         + " tokens, beyond the model's context (max_position_embeddings = " + c.maxPositionEmbeddings() + ")");
             }
         }
-        Integer[] order = new Integer[requests.size()];
-        for (int i = 0; i < order.length; i++) {
-            order[i] = i;
-        }
-        // longest first; ties keep request order, so the batching is deterministic
-        Arrays.sort(order, Comparator.comparingInt((Integer i) -> -requests.get(i).inputLength()));
+        int[] order = order(requests);
         Score[] out = new Score[requests.size()];
         int done = 0;
         for (int start = 0; start < order.length; start += batchSize) {
@@ -229,6 +252,92 @@ public final class TokenScorer {
             NDArray logits = logitsAt(c, w, m.create(in), attn, m.create(last)); // [B, V]
             return logits.argMax(-1).toType(DataType.INT64, false).toLongArray();
         }
+    }
+
+    /**
+     * Per-token detail of one sequence {@code x[0..n)} (what an OpenAI-style {@code logprobs} answer needs).
+     *
+     * @param tokenLogprobs [n - 1]: {@code log p(x[i + 1] | x[0..i])}, i.e. entry {@code i} belongs to token {@code i + 1}
+     * @param topIds [n][k]: the k most likely tokens after {@code x[0..i]}, most likely first; row {@code n - 1} is the
+     *     distribution of the token that would follow the sequence
+     * @param topLogprobs [n][k]: their log-probabilities (the same log-softmax as {@code tokenLogprobs}, so a token
+     *     that is the argmax has exactly the top-1 value)
+     */
+    public record TokenDetail(float[] tokenLogprobs, long[][] topIds, float[][] topLogprobs) {}
+
+    /**
+     * Log-probability of every token of every sequence given the ones before it, and the top {@code k}
+     * alternatives at every position (the last position included: the distribution of the next token);
+     * sequences are right-padded into one forward pass, as {@link #score}.
+     *
+     * @param sequences rows of 1..max_position_embeddings tokens
+     * @param k alternatives per position, 0..vocab
+     */
+    public static List<TokenDetail> tokenDetails(ModelConfig c, Weights w, NDManager m, List<long[]> sequences, int k) {
+        int b = sequences.size();
+        int t = 0;
+        for (long[] x : sequences) {
+            if (x.length < 1 || x.length > c.maxPositionEmbeddings()) {
+                throw new IllegalArgumentException("sequence of " + x.length + " tokens outside [1, max_position_embeddings = "
+                        + c.maxPositionEmbeddings() + "]");
+            }
+            t = Math.max(t, x.length);
+        }
+        if (k < 0 || k > c.vocabSize()) {
+            throw new IllegalArgumentException("top-k " + k + " outside [0, vocab_size = " + c.vocabSize() + "]");
+        }
+        long[][] in = new long[b][t];  // [B, T] right-padded with token 0 (masked)
+        long[][] mask = new long[b][t];
+        int n = 0;
+        for (int i = 0; i < b; i++) {
+            long[] x = sequences.get(i);
+            System.arraycopy(x, 0, in[i], 0, x.length);
+            Arrays.fill(mask[i], 0, x.length, 1L);
+            n += x.length;
+        }
+        long[] flat = new long[n];   // every real position, row by row
+        long[] next = new long[n];   // the token that follows it (0 after a row's last token: not read)
+        int at = 0;
+        for (int i = 0; i < b; i++) {
+            long[] x = sequences.get(i);
+            for (int j = 0; j < x.length; j++) {
+                flat[at] = (long) i * t + j;
+                next[at++] = j + 1 < x.length ? x[j + 1] : 0;
+            }
+        }
+        float[] picked;
+        float[] topV = new float[0];
+        long[] topI = new long[0];
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            NDArray attn = b == 1 ? null : m.create(mask);
+            NDArray logits = logitsAt(c, w, m.create(in), attn, m.create(flat)); // [N, V]
+            NDArray logp = logits.toType(DataType.FLOAT32, false).logSoftmax(-1); // [N, V]
+            picked = logp.gather(m.create(next).reshape(n, 1), -1).reshape(n).toFloatArray(); // [N]
+            if (k > 0) {
+                var top = logp.topK(k, -1, true, true); // values [N, k], indices [N, k]
+                topV = top.get(0).toFloatArray();
+                topI = top.get(1).toType(DataType.INT64, false).toLongArray();
+            }
+        }
+        List<TokenDetail> out = new ArrayList<>(b);
+        at = 0;
+        for (long[] x : sequences) {
+            float[] tl = new float[x.length - 1];
+            long[][] ids = new long[x.length][k];
+            float[][] lp = new float[x.length][k];
+            for (int j = 0; j < x.length; j++, at++) {
+                if (j + 1 < x.length) {
+                    tl[j] = picked[at];
+                }
+                for (int q = 0; q < k; q++) {
+                    ids[j][q] = topI[at * k + q];
+                    lp[j][q] = topV[at * k + q];
+                }
+            }
+            out.add(new TokenDetail(tl, ids, lp));
+        }
+        return out;
     }
 
     /**

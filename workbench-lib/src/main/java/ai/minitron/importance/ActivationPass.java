@@ -84,16 +84,10 @@ public final class ActivationPass {
             shards.add(new ActivationStats());
         }
         List<CalibrationSet.Batch> batches = cal.batches(batchSize);
-        int sample = 0;
         int done = 0;
-        for (CalibrationSet.Batch bt : batches) {
-            int[] shardOf = new int[bt.size()];
-            for (int b = 0; b < bt.size(); b++, sample++) {
-                int s = 0;
-                while (s < boundaries.length && sample >= boundaries[s]) s++;
-                shardOf[b] = s;
-            }
-            runBatch(bt, shards, shardOf);
+        for (int i = 0; i < batches.size(); i++) {
+            CalibrationSet.Batch bt = batches.get(i);
+            runBatch(bt, shards, shardOf(i * batchSize, bt.size(), boundaries));
             done++;
             if (progress != null) {
                 progress.update("activations", done, batches.size());
@@ -102,8 +96,11 @@ public final class ActivationPass {
         return shards;
     }
 
-    /** Forward + reductions for one batch, accumulated into {@code shards.get(shardOf[b])}. */
-    void runBatch(CalibrationSet.Batch bt, List<ActivationStats> shards, int[] shardOf) {
+    /**
+     * Forward + reductions for one batch, accumulated into {@code shards.get(shardOf[b])}: the unit of work a
+     * distributed pass gives each worker (the same batch gives the same bits wherever it runs).
+     */
+    public void runBatch(CalibrationSet.Batch bt, List<ActivationStats> shards, int[] shardOf) {
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
             NDManager m = weights.manager();
@@ -114,6 +111,20 @@ public final class ActivationPass {
             DecoderLM.hiddenStates(config, weights, ids, mask, null, col.taps());
             col.accumulate(bt, shards, shardOf);
         }
+    }
+
+    /**
+     * The shard of each sample of a batch whose first sample is sample {@code first} of the set: shard s holds
+     * samples [b_{s-1}, b_s) (see {@link #run(CalibrationSet, int, int[], Progress)}).
+     */
+    public static int[] shardOf(int first, int size, int[] boundaries) {
+        int[] out = new int[size];
+        for (int b = 0; b < size; b++) {
+            int s = 0;
+            while (s < boundaries.length && first + b >= boundaries[s]) s++;
+            out[b] = s;
+        }
+        return out;
     }
 
     private static DataType reduceType(DataType dtype) {

@@ -31,11 +31,14 @@ import tech.tablesaw.api.Table;
  *
  * {@code sum}/{@code sumsq} are float64 (for analysis); {@code sum_exact}/{@code sumsq_exact} hold the
  * exact fixed-point integers as decimal strings (the value is the integer times 2^-80), so statistics
- * read back from files still merge exactly.
+ * read back from files still merge exactly. Serializable, so statistics computed elsewhere (on a cluster's
+ * workers) travel to where they are merged.
  */
-public final class ActivationStats {
+public final class ActivationStats implements java.io.Serializable {
+    private static final long serialVersionUID = 1L;
+
     /** Identifies one accumulator. */
-    public record Key(Site site, int layer, String quantity) implements Comparable<Key> {
+    public record Key(Site site, int layer, String quantity) implements Comparable<Key>, java.io.Serializable {
         @Override
         public int compareTo(Key o) {
             int c = Integer.compare(layer, o.layer);

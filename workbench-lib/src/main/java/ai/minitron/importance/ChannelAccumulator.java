@@ -25,7 +25,9 @@ import java.util.List;
  * <p>Every sample contributes to every unit, so the sample count (and the count of valid tokens
  * those samples held) is one per accumulator. Not thread-safe.
  */
-public final class ChannelAccumulator {
+public final class ChannelAccumulator implements java.io.Serializable {
+    private static final long serialVersionUID = 1L;
+
     private final int units;
     private final List<String> streams;
     private final long[] sums; // [stream][unit][word]

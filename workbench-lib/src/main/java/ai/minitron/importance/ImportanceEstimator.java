@@ -111,6 +111,18 @@ public final class ImportanceEstimator {
     }
 
     /**
+     * The calibration pass as a function: the statistics of samples [0, b1), [b1, b2), ..., [bk, N) of
+     * the set, one {@link ActivationStats} per shard, exactly as {@link ActivationPass#run(CalibrationSet, int,
+     * int[], Progress)} computes them in this process. Another implementation may compute them elsewhere (e.g.
+     * on a cluster, module {@code spark}) as long as every batch of {@code batchSize} samples is the same
+     * forward pass, so the exact sums are bit for bit the same.
+     */
+    @FunctionalInterface
+    public interface ShardPass {
+        List<ActivationStats> run(CalibrationSet cal, int batchSize, int[] boundaries, Progress progress);
+    }
+
+    /**
      * Runs the estimation.
      *
      * @param modelDir the checkpoint directory (hashed for provenance), or null to hash the weights
@@ -118,6 +130,15 @@ public final class ImportanceEstimator {
      */
     public static ImportanceResult run(ModelConfig c, Weights w, CalibrationSet cal, Options o, java.nio.file.Path modelDir,
             Progress progress) {
+        return run(c, w, cal, o, modelDir, progress, new ActivationPass(c, w)::run);
+    }
+
+    /**
+     * Runs the estimation with the calibration pass computed by {@code pass} (the activation statistics);
+     * everything else (data-free baselines, Taylor, depth scans, tables, provenance) runs here.
+     */
+    public static ImportanceResult run(ModelConfig c, Weights w, CalibrationSet cal, Options o, java.nio.file.Path modelDir,
+            Progress progress, ShardPass pass) {
         cal.checkContext(c.maxPositionEmbeddings()).checkVocab(c.vocabSize());
         Instant started = Instant.now();
         String modelHash = modelDir != null ? Provenance.checkpointHash(modelDir) : Provenance.weightsHash(w);
@@ -136,7 +157,7 @@ public final class ImportanceEstimator {
         if (needActivations) {
             int[] bounds = stabilityBoundaries(n, o.stabilityLevels());
             long t0 = System.nanoTime();
-            List<ActivationStats> shards = new ActivationPass(c, w).run(cal, o.batchSize(), bounds, progress);
+            List<ActivationStats> shards = pass.run(cal, o.batchSize(), bounds, progress);
             timings.addProperty("activation_pass", (System.nanoTime() - t0) / 1e9);
             ActivationStats prefix = new ActivationStats();
             for (int i = 0; i < shards.size(); i++) {
@@ -285,7 +306,7 @@ public final class ImportanceEstimator {
     }
 
     /** Prefix sizes N/2^levels, ..., N/4, N/2 (distinct, in (0, N)). */
-    static int[] stabilityBoundaries(int n, int levels) {
+    public static int[] stabilityBoundaries(int n, int levels) {
         List<Integer> b = new ArrayList<>();
         for (int i = levels; i >= 1; i--) {
             int s = n >> i;

@@ -5,6 +5,7 @@ import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -37,9 +38,25 @@ public final class HostTensor {
   private final long numel;
   private final long byteSize;
   private final ByteBuffer[] chunks; // read-only, position 0, little-endian
+  private final Origin origin; // where in a file the bytes are, or null (built in memory)
+
+  /**
+   * Where a tensor read from a safetensors file lies in it: {@code file}, bytes
+   * {@code [offset, offset + byteSize)}. A reader that streams through a large checkpoint reads these
+   * bytes with positional reads ({@link java.nio.channels.FileChannel#read(ByteBuffer, long)}) instead of
+   * touching the mapping: touched mapped pages count in the process's resident memory until the
+   * mapping is garbage-collected, read pages only in the kernel's page cache.
+   */
+  public record Origin(Path file, long offset) {}
 
   /** Package-private: chunks must be read-only views whose sizes sum to numel * itemsize. */
   HostTensor(String name, TensorDType dtype, long[] shape, ByteBuffer[] chunks) {
+    this(name, dtype, shape, chunks, null);
+  }
+
+  /** Package-private: as above, for a tensor whose bytes are also at {@code origin} in a file. */
+  HostTensor(String name, TensorDType dtype, long[] shape, ByteBuffer[] chunks, Origin origin) {
+    this.origin = origin;
     this.name = Objects.requireNonNull(name, "name");
     this.dtype = Objects.requireNonNull(dtype, "dtype");
     this.shape = shape.clone();
@@ -154,7 +171,12 @@ public final class HostTensor {
 
   /** The same data under another name (no copy). Handy when pruning renumbers layers. */
   public HostTensor withName(String newName) {
-    return new HostTensor(newName, dtype, shape, chunks);
+    return new HostTensor(newName, dtype, shape, chunks, origin);
+  }
+
+  /** Where the bytes lie in a file ({@link SafeTensors#read}), or null for a tensor built in memory. */
+  public Origin origin() {
+    return origin;
   }
 
   // -------------------------------------------------------------------------------- conversions

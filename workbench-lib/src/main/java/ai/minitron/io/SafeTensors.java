@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.ToLongFunction;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
@@ -78,7 +79,8 @@ public final class SafeTensors {
       SafeTensorsHeader header = SafeTensorsHeader.read(ch, file);
       Map<String, HostTensor> out = new LinkedHashMap<>();
       for (SafeTensorsHeader.Entry e : header.entries) {
-        out.put(e.name(), new HostTensor(e.name(), e.dtype(), e.shape(), map(ch, header, e)));
+        out.put(e.name(), new HostTensor(e.name(), e.dtype(), e.shape(), map(ch, header, e),
+            new HostTensor.Origin(file, header.dataStart + e.begin())));
       }
       return out;
     }
@@ -230,7 +232,7 @@ public final class SafeTensors {
    */
   public static void write(Path file, Collection<HostTensor> tensors, Map<String, String> metadata)
       throws IOException {
-    writeSorted(file, sortedUnique(tensors), metadata);
+    writeSorted(file, sortedUnique(tensors.stream().map(StreamedTensor::of).toList()), metadata);
   }
 
   /**
@@ -246,28 +248,44 @@ public final class SafeTensors {
   public static void writeSharded(
       Path dir, Collection<HostTensor> tensors, long maxShardBytes, Map<String, String> metadata)
       throws IOException {
+    writeShardedStreamed(dir, tensors.stream().map(StreamedTensor::of).toList(), maxShardBytes, metadata);
+  }
+
+  /**
+   * {@link #writeSharded} for tensors whose bytes are produced while the file is written
+   * ({@link StreamedTensor}): the same files byte for byte as writing the same tensors held in
+   * memory, but only the bodies' own buffers are ever in memory. Each body is called once, in
+   * name order; one that writes more or fewer bytes than its shape needs is refused, naming it.
+   *
+   * @return the weight files written (the single file, or the shards and the index)
+   */
+  public static List<Path> writeShardedStreamed(
+      Path dir, Collection<StreamedTensor> tensors, long maxShardBytes, Map<String, String> metadata)
+      throws IOException {
     if (maxShardBytes <= 0) {
       throw new IllegalArgumentException("maxShardBytes must be positive: " + maxShardBytes);
     }
-    List<HostTensor> sorted = sortedUnique(tensors);
-    List<List<HostTensor>> shards = split(sorted, maxShardBytes);
+    List<StreamedTensor> sorted = sortedUnique(tensors);
+    List<List<StreamedTensor>> shards = split(sorted, StreamedTensor::byteSize, maxShardBytes);
     Files.createDirectories(dir);
 
     if (shards.size() <= 1) {
       writeSorted(dir.resolve(SINGLE_FILE), sorted, metadata);
       deleteStale(dir, Set.of(SINGLE_FILE));
-      return;
+      return List.of(dir.resolve(SINGLE_FILE));
     }
 
     int n = shards.size();
     Set<String> written = new HashSet<>();
+    List<Path> files = new ArrayList<>();
     Map<String, String> weightMap = new TreeMap<>();
     long totalSize = 0;
     for (int i = 0; i < n; i++) {
       String shardName = String.format("model-%05d-of-%05d.safetensors", i + 1, n);
       writeSorted(dir.resolve(shardName), shards.get(i), metadata);
       written.add(shardName);
-      for (HostTensor t : shards.get(i)) {
+      files.add(dir.resolve(shardName));
+      for (StreamedTensor t : shards.get(i)) {
         weightMap.put(t.name(), shardName);
         totalSize += t.byteSize();
       }
@@ -284,22 +302,29 @@ public final class SafeTensors {
     index.add("weight_map", wm);
     AtomicFiles.writeString(dir.resolve(INDEX_FILE), PRETTY.toJson(index) + "\n");
     written.add(INDEX_FILE);
+    files.add(dir.resolve(INDEX_FILE));
     deleteStale(dir, written);
+    return files;
   }
 
   /** huggingface_hub's greedy split, over tensors already sorted by name. */
   static List<List<HostTensor>> split(List<HostTensor> sorted, long maxShardBytes) {
-    List<List<HostTensor>> shards = new ArrayList<>();
-    List<HostTensor> current = new ArrayList<>();
+    return split(sorted, HostTensor::byteSize, maxShardBytes);
+  }
+
+  private static <T> List<List<T>> split(List<T> sorted, ToLongFunction<T> size, long maxShardBytes) {
+    List<List<T>> shards = new ArrayList<>();
+    List<T> current = new ArrayList<>();
     long currentSize = 0;
-    for (HostTensor t : sorted) {
-      if (!current.isEmpty() && currentSize + t.byteSize() > maxShardBytes) {
+    for (T t : sorted) {
+      long bytes = size.applyAsLong(t);
+      if (!current.isEmpty() && currentSize + bytes > maxShardBytes) {
         shards.add(current);
         current = new ArrayList<>();
         currentSize = 0;
       }
       current.add(t);
-      currentSize += t.byteSize();
+      currentSize += bytes;
     }
     if (!current.isEmpty()) {
       shards.add(current);
@@ -323,7 +348,7 @@ public final class SafeTensors {
     }
   }
 
-  private static void writeSorted(Path file, List<HostTensor> sorted, Map<String, String> metadata)
+  private static void writeSorted(Path file, List<StreamedTensor> sorted, Map<String, String> metadata)
       throws IOException {
     byte[] header = SafeTensorsHeader.encode(sorted, metadata);
     AtomicFiles.write(file, ch -> {
@@ -331,15 +356,19 @@ public final class SafeTensors {
       prefix.putLong(0, header.length);
       AtomicFiles.writeFully(ch, prefix);
       AtomicFiles.writeFully(ch, ByteBuffer.wrap(header));
-      for (HostTensor t : sorted) {
-        for (ByteBuffer chunk : t.byteChunks()) {
-          writeInSlices(ch, chunk);
+      for (StreamedTensor t : sorted) {
+        long start = ch.position();
+        t.body().writeTo(ch);
+        long wrote = ch.position() - start;
+        if (wrote != t.byteSize()) {
+          throw new IllegalStateException("tensor '" + t.name() + "': its body wrote " + wrote + " bytes, but shape "
+              + java.util.Arrays.toString(t.shape()) + " of " + t.dtype() + " needs " + t.byteSize());
         }
       }
     });
   }
 
-  private static void writeInSlices(FileChannel ch, ByteBuffer chunk) throws IOException {
+  static void writeInSlices(FileChannel ch, ByteBuffer chunk) throws IOException {
     if (chunk.isDirect()) {
       AtomicFiles.writeFully(ch, chunk); // mapped or direct: no intermediate copy in the JDK
       return;
@@ -352,9 +381,9 @@ public final class SafeTensors {
     }
   }
 
-  private static List<HostTensor> sortedUnique(Collection<HostTensor> tensors) {
-    List<HostTensor> sorted = new ArrayList<>(tensors);
-    sorted.sort(Comparator.comparing(HostTensor::name));
+  private static List<StreamedTensor> sortedUnique(Collection<StreamedTensor> tensors) {
+    List<StreamedTensor> sorted = new ArrayList<>(tensors);
+    sorted.sort(Comparator.comparing(StreamedTensor::name));
     for (int i = 0; i < sorted.size(); i++) {
       String name = sorted.get(i).name();
       if (name.equals(SafeTensorsHeader.METADATA_KEY)) {

@@ -282,7 +282,7 @@ final class SafeTensorsHeader {
    * {@code tensors} laid out back to back in the given order. Metadata keys are written sorted and
    * the {@code __metadata__} entry is omitted when empty, as the reference writer does.
    */
-  static byte[] encode(List<HostTensor> tensors, Map<String, String> metadata) {
+  static byte[] encode(List<StreamedTensor> tensors, Map<String, String> metadata) {
     JsonObject root = new JsonObject();
     if (metadata != null && !metadata.isEmpty()) {
       JsonObject m = new JsonObject();
@@ -290,7 +290,7 @@ final class SafeTensorsHeader {
       root.add(METADATA_KEY, m);
     }
     long offset = 0;
-    for (HostTensor t : tensors) {
+    for (StreamedTensor t : tensors) {
       JsonObject e = new JsonObject();
       e.addProperty("dtype", t.dtype().safetensorsName());
       JsonArray shape = new JsonArray();

@@ -48,6 +48,27 @@ public final class Weights implements AutoCloseable {
     public static Weights fromHost(ModelConfig c, Map<String, HostTensor> host, NDManager parent, DataType dtype,
             String source) {
         requireSupported(dtype, parent.getDevice());
+        Map<String, long[]> expected = requireSchema(c, host, source);
+        Weights w = new Weights(parent.newSubManager());
+        try {
+            for (var e : expected.entrySet()) {
+                HostTensor t = host.get(e.getKey());
+                w.tensors.put(e.getKey(), w.toDevice(t, dtype, source));
+            }
+            return w;
+        } catch (RuntimeException ex) {
+            w.close();
+            throw ex;
+        }
+    }
+
+    /**
+     * Checks a checkpoint's tensors against the config without reading their data: every tensor
+     * {@link TensorSchema} implies is present with its shape and a floating dtype, and no other tensor
+     * is there (beyond ignorable ones). Returns the expected name -> shape map; throws naming
+     * {@code source} and the tensor at fault.
+     */
+    public static Map<String, long[]> requireSchema(ModelConfig c, Map<String, HostTensor> host, String source) {
         Map<String, long[]> expected = TensorSchema.expectedShapes(c);
         for (String name : host.keySet()) {
             if (!expected.containsKey(name) && !TensorSchema.isIgnorable(name, c)) {
@@ -56,25 +77,22 @@ public final class Weights implements AutoCloseable {
                         + (c.tieWordEmbeddings() ? ", tied embeddings" : "") + "): config and weights disagree");
             }
         }
-        Weights w = new Weights(parent.newSubManager());
-        try {
-            for (var e : expected.entrySet()) {
-                HostTensor t = host.get(e.getKey());
-                if (t == null) {
-                    throw new WeightsException(source + ": missing tensor '" + e.getKey() + "' (expected shape "
-                            + Arrays.toString(e.getValue()) + ")");
-                }
-                if (!Arrays.equals(t.shape(), e.getValue())) {
-                    throw new WeightsException(source + ": tensor '" + e.getKey() + "' has shape "
-                            + Arrays.toString(t.shape()) + " but the config implies " + Arrays.toString(e.getValue()));
-                }
-                w.tensors.put(e.getKey(), w.toDevice(t, dtype, source));
+        for (var e : expected.entrySet()) {
+            HostTensor t = host.get(e.getKey());
+            if (t == null) {
+                throw new WeightsException(source + ": missing tensor '" + e.getKey() + "' (expected shape "
+                        + Arrays.toString(e.getValue()) + ")");
             }
-            return w;
-        } catch (RuntimeException ex) {
-            w.close();
-            throw ex;
+            if (!Arrays.equals(t.shape(), e.getValue())) {
+                throw new WeightsException(source + ": tensor '" + e.getKey() + "' has shape "
+                        + Arrays.toString(t.shape()) + " but the config implies " + Arrays.toString(e.getValue()));
+            }
+            if (!t.dtype().isFloating()) {
+                throw new WeightsException(source + ": tensor '" + t.name() + "' has dtype " + t.dtype()
+                        + "; model weights must be F32, F16 or BF16");
+            }
         }
+        return expected;
     }
 
     /** Refuses NaN or infinite weights, naming the tensor and the first bad index (one pass over host data). */

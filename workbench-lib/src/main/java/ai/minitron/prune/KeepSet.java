@@ -16,7 +16,7 @@ import java.util.List;
  * @param kvGroupsPerLayer per child layer, the kept KV heads of the parent layer, ascending
  */
 public record KeepSet(int[] hidden, int[] layers, int[] kvGroups, List<int[]> heads, List<int[]> mlp,
-        List<int[]> kvGroupsPerLayer) {
+        List<int[]> kvGroupsPerLayer) implements java.io.Serializable {
 
     @Override
     public boolean equals(Object o) {

@@ -24,7 +24,7 @@ import java.util.List;
  *     merge otherwise. Heads of dropped KV groups are not merged (their keys and values are gone).
  */
 public record PrunePlan(Integer hiddenSize, Integer headsPerGroup, Integer kvGroups, Integer mlpSize,
-        Integer numLayers, List<Integer> keepLayers, Depth depth, boolean headResidual) {
+        Integer numLayers, List<Integer> keepLayers, Depth depth, boolean headResidual) implements java.io.Serializable {
 
     /** A plan without the experimental head residual. */
     public PrunePlan(Integer hiddenSize, Integer headsPerGroup, Integer kvGroups, Integer mlpSize, Integer numLayers,

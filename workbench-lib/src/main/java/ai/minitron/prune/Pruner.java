@@ -168,20 +168,7 @@ public final class Pruner {
     }
 
     private static Pruned apply(ModelConfig c, Weights w, KeepSet k, boolean headResidual) {
-        int nHeads = k.heads().isEmpty() ? c.numAttentionHeads() : k.heads().get(0).length;
-        int nKv = k.kvGroupsPerLayer().isEmpty() ? c.numKeyValueHeads() : k.kvGroupsPerLayer().get(0).length;
-        int mlp = k.mlp().isEmpty() ? c.intermediateSize() : k.mlp().get(0).length;
-        for (int j = 0; j < k.layers().length; j++) {
-            if (k.heads().get(j).length != nHeads || k.mlp().get(j).length != mlp
-                    || k.kvGroupsPerLayer().get(j).length != nKv) {
-                throw new IllegalArgumentException("per-layer widths differ (layer " + k.layers()[j]
-                        + "): Hugging Face configs need the same number of heads and neurons in every layer");
-            }
-        }
-        if (nHeads % nKv != 0) {
-            throw new IllegalArgumentException(nHeads + " query heads cannot be split evenly over " + nKv + " KV groups");
-        }
-        ModelConfig child = c.withShape(k.hidden().length, mlp, k.layers().length, nHeads, nKv);
+        ModelConfig child = childConfig(c, k);
         // The child's tensors in the order of a freshly built model, each sliced by UnitLayout's cuts.
         Weights out = Weights.empty(w.manager());
         for (String name : TensorSchema.expectedShapes(child).keySet()) {
@@ -208,8 +195,35 @@ public final class Pruner {
         return new Pruned(child, out, k);
     }
 
+    /**
+     * The child's config: {@code c} with the kept set's widths and depth. Refuses per-layer widths that
+     * differ (Hugging Face configs have one width per axis) and heads that do not split over the groups.
+     */
+    public static ModelConfig childConfig(ModelConfig c, KeepSet k) {
+        int nHeads = k.heads().isEmpty() ? c.numAttentionHeads() : k.heads().get(0).length;
+        int nKv = k.kvGroupsPerLayer().isEmpty() ? c.numKeyValueHeads() : k.kvGroupsPerLayer().get(0).length;
+        int mlp = k.mlp().isEmpty() ? c.intermediateSize() : k.mlp().get(0).length;
+        for (int j = 0; j < k.layers().length; j++) {
+            if (k.heads().get(j).length != nHeads || k.mlp().get(j).length != mlp
+                    || k.kvGroupsPerLayer().get(j).length != nKv) {
+                throw new IllegalArgumentException("per-layer widths differ (layer " + k.layers()[j]
+                        + "): Hugging Face configs need the same number of heads and neurons in every layer");
+            }
+        }
+        if (nHeads % nKv != 0) {
+            throw new IllegalArgumentException(nHeads + " query heads cannot be split evenly over " + nKv + " KV groups");
+        }
+        return c.withShape(k.hidden().length, mlp, k.layers().length, nHeads, nKv);
+    }
+
+    /** The parent tensor a child tensor is sliced from (layers renumbered: child layer j is parent layer layers[j]). */
+    static String parentName(KeepSet k, String childName) {
+        int j = UnitLayout.layerOf(childName);
+        return j < 0 ? childName : TensorSchema.layerPrefix(k.layers()[j]) + UnitLayout.role(childName);
+    }
+
     /** The kept units of one axis in child layer {@code j} (hidden: model-wide). */
-    private static int[] kept(KeepSet k, Axis axis, int j) {
+    static int[] kept(KeepSet k, Axis axis, int j) {
         return switch (axis) {
             case HIDDEN -> k.hidden();
             case HEADS -> k.heads().get(j);
@@ -226,15 +240,28 @@ public final class Pruner {
      */
     static NDArray mergePrunedHeads(ModelConfig c, NDArray qProj, NDArray oProj, int[] keptHeads, int[] keptGroups) {
         int d = c.headDim();
-        int g = c.queriesPerKvHead();
-        int hidden = (int) qProj.getShape().get(1);
         int width = (int) oProj.getShape().get(1); // heads * D
-        double[] q = host(qProj); // [heads * D, hidden]
+        int[][] merges = headMerges(c, host(qProj), (int) qProj.getShape().get(1), keptHeads, keptGroups);
         double[] o = host(oProj); // [hidden, heads * D]
+        for (int r = 0; r < o.length / width; r++) {
+            mergeRow(o, r * width, merges, d);
+        }
+        return device(oProj, o, oProj.getShape());
+    }
+
+    /**
+     * The head residual's assignment: for every pruned head j of a kept KV group, in group order then
+     * head order, the pair {target i, source j} with i the kept head of the group whose q_proj block
+     * [D, hidden] of {@code q} ([heads * D, hidden], row-major) is most cosine-similar to j's.
+     */
+    static int[][] headMerges(ModelConfig c, double[] q, int hidden, int[] keptHeads, int[] keptGroups) {
+        int d = c.headDim();
+        int g = c.queriesPerKvHead();
         java.util.Set<Integer> kept = new java.util.HashSet<>();
         for (int h : keptHeads) {
             kept.add(h);
         }
+        List<int[]> merges = new ArrayList<>();
         for (int grp : keptGroups) {
             for (int j = grp * g; j < grp * g + g; j++) {
                 if (kept.contains(j)) {
@@ -252,14 +279,19 @@ public final class Pruner {
                         target = i;
                     }
                 }
-                for (int r = 0; r < hidden; r++) {
-                    for (int t = 0; t < d; t++) {
-                        o[r * width + target * d + t] += o[r * width + j * d + t];
-                    }
-                }
+                merges.add(new int[] {target, j});
             }
         }
-        return device(oProj, o, oProj.getShape());
+        return merges.toArray(new int[0][]);
+    }
+
+    /** One o_proj row (from {@code at}): the D columns of each merged head added to its target's, in order. */
+    static void mergeRow(double[] o, int at, int[][] merges, int d) {
+        for (int[] m : merges) {
+            for (int t = 0; t < d; t++) {
+                o[at + m[0] * d + t] += o[at + m[1] * d + t];
+            }
+        }
     }
 
     private static double cosine(double[] v, int a, int b, int n) {

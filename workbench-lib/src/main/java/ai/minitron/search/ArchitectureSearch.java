@@ -6,6 +6,7 @@ import ai.minitron.distill.Distiller;
 import ai.minitron.io.FileTrees;
 import ai.minitron.stats.RankAgreement;
 import ai.minitron.model.Weights;
+import ai.minitron.prune.KeepSet;
 import ai.minitron.prune.PrunePlan;
 import ai.minitron.prune.Pruner;
 import ai.minitron.prune.UnitScores;
@@ -75,6 +76,17 @@ public final class ArchitectureSearch {
     Distiller.Options distill = Distiller.Options.forwardKl();
     private Path out;
     private SearchListener listener = new SearchListener() {};
+    private ZeroShotScorer zeroShot;
+
+    /**
+     * Zero-shot scoring of many candidates at once, {@code {val_loss, kl}} by candidate id: by default each is
+     * scored here in turn ({@link #score}); another implementation may score them elsewhere (e.g. on a cluster,
+     * module {@code spark}) with {@link #zeroShot}, the same computation for one candidate.
+     */
+    @FunctionalInterface
+    public interface ZeroShotScorer {
+        Map<String, double[]> score(ArchitectureSearch search, List<Candidate> candidates);
+    }
 
     private ArchitectureSearch(ModelConfig parent, Weights weights) {
         this.parent = parent;
@@ -179,6 +191,12 @@ public final class ArchitectureSearch {
         return this;
     }
 
+    /** Scores the zero-shot candidates with {@code s} instead of one by one in this process. */
+    public ArchitectureSearch zeroShotScorer(ZeroShotScorer s) {
+        this.zeroShot = s;
+        return this;
+    }
+
     public ArchitectureSearch listener(SearchListener l) {
         this.listener = l;
         return this;
@@ -205,6 +223,20 @@ public final class ArchitectureSearch {
         SearchStore store = SearchStore.open(this, out);
         Map<String, double[]> done = store.scoredCandidates();
         long parentParams = ParamCount.of(parent).total();
+        if (zeroShot != null) {
+            List<Candidate> todo = cands.stream().filter(c -> !done.containsKey(c.id())).toList();
+            if (!todo.isEmpty()) {
+                Map<String, double[]> got = zeroShot.score(this, todo);
+                for (Candidate c : todo) {
+                    double[] v = got.get(c.id());
+                    if (v == null) {
+                        throw new IllegalStateException("the zero-shot scorer returned no score for candidate " + c.id());
+                    }
+                    done.put(c.id(), v);
+                }
+                store.writeCandidates(SearchTables.candidates(cands, done, parentParams));
+            }
+        }
         for (int i = 0; i < cands.size(); i++) {
             Candidate c = cands.get(i);
             boolean resumed = done.containsKey(c.id());
@@ -258,12 +290,53 @@ public final class ArchitectureSearch {
     /** Prunes one candidate from the parent and scores it on the validation tokens: {val_loss, kl}. */
     double[] score(Candidate c) {
         PrunePlan plan = planFor(c);
-        Pruner.Pruned p = Pruner.apply(parent, weights, Pruner.select(parent, plan, scores), plan);
+        return zeroShot(parent, weights, plan, Pruner.select(parent, plan, scores), distill, val, valBatches, batchSize);
+    }
+
+    /**
+     * One candidate's zero-shot score {@code {val_loss, kl}}: the parent pruned to {@code keep} by {@code plan},
+     * validated on the first {@code valBatches} batches of {@code batchSize} rows of {@code val} against the
+     * parent. What {@link #run} computes for each candidate, wherever it runs.
+     */
+    public static double[] zeroShot(ModelConfig parent, Weights weights, PrunePlan plan, KeepSet keep,
+            Distiller.Options distill, BatchSource val, int valBatches, int batchSize) {
+        Pruner.Pruned p = Pruner.apply(parent, weights, keep, plan);
         try (Weights w = p.weights()) {
             Distiller.Validation v = new Distiller(parent, weights, p.config(), distill).validate(w, val, valBatches,
                     batchSize, 0, 0);
             return new double[] {v.valLoss(), v.klToTeacher()};
         }
+    }
+
+    /** The units candidate {@code c} keeps (what {@link #score} prunes the parent to). */
+    public KeepSet keepFor(Candidate c) {
+        return Pruner.select(parent, planFor(c), scores);
+    }
+
+    /** The validation rows every candidate is scored on: the first batches of the validation source, in order. */
+    public long[][] validationRows() {
+        long[][] out = new long[valBatches * batchSize][];
+        for (int b = 0; b < valBatches; b++) {
+            long[][] rows = val.batch(b, batchSize);
+            System.arraycopy(rows, 0, out, b * batchSize, batchSize);
+        }
+        return out;
+    }
+
+    public int validationBatches() {
+        return valBatches;
+    }
+
+    public int batchSize() {
+        return batchSize;
+    }
+
+    public Distiller.Options distillation() {
+        return distill;
+    }
+
+    public ModelConfig parent() {
+        return parent;
     }
 
     /** Best first: lower metric, then more parameters, then id. */

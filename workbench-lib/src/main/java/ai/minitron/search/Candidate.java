@@ -15,7 +15,7 @@ import ai.minitron.prune.PrunePlan;
  * @param numLayers layers (num_hidden_layers)
  * @param params exact parameter count of the child
  */
-public record Candidate(int hiddenSize, int numAttentionHeads, int kvGroups, int mlpSize, int numLayers, long params) {
+public record Candidate(int hiddenSize, int numAttentionHeads, int kvGroups, int mlpSize, int numLayers, long params) implements java.io.Serializable {
 
     /** Query heads each kept KV group keeps. */
     public int headsPerGroup() {

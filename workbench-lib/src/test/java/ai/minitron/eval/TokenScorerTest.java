@@ -47,6 +47,47 @@ class TokenScorerTest {
     }
 
     @Test
+    void tokenDetailsAddUpToTheScoresAndRankTheAlternatives() {
+        SplittableRandom rng = new SplittableRandom(11);
+        List<long[]> seqs = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            long[] t = new long[1 + rng.nextInt(26)]; // 1..26 tokens, right-padded together
+            for (int j = 0; j < t.length; j++) {
+                t[j] = rng.nextInt(30);
+            }
+            seqs.add(t);
+        }
+        try (NDManager m = NDManager.newBaseManager()) {
+            Weights w = Weights.random(C, m, 5, DataType.FLOAT32);
+            List<TokenScorer.TokenDetail> d = TokenScorer.tokenDetails(C, w, m, seqs, 4);
+            for (int i = 0; i < seqs.size(); i++) {
+                long[] x = seqs.get(i);
+                TokenScorer.TokenDetail di = d.get(i);
+                assertEquals(x.length - 1, di.tokenLogprobs().length);
+                assertEquals(x.length, di.topIds().length);
+                if (x.length > 1) {
+                    double sum = 0;
+                    for (float f : di.tokenLogprobs()) {
+                        sum += f;
+                    }
+                    double ref = EvalFixtures.referenceLogLikelihood(C, w, m, x, 1);
+                    assertEquals(ref, sum, 1e-4, "row " + i);
+                }
+                for (int j = 0; j < x.length; j++) {
+                    for (int q = 1; q < 4; q++) {
+                        assertTrue(di.topLogprobs()[j][q - 1] >= di.topLogprobs()[j][q], "alternatives most likely first");
+                    }
+                    if (j + 1 < x.length) {
+                        assertTrue(di.tokenLogprobs()[j] <= di.topLogprobs()[j][0], "nothing beats the top-1");
+                    }
+                }
+                // the top-1 after the whole sequence is the greedy next token
+                assertEquals(TokenScorer.greedyNext(C, w, m, List.of(x))[0], di.topIds()[x.length - 1][0], "row " + i);
+            }
+        }
+    }
+
+    @Test
     void greedyNextIsTheArgmaxAtEachRowsLastPosition() {
         try (NDManager m = NDManager.newBaseManager()) {
             Weights w = Weights.random(C, m, 4, DataType.FLOAT32);
