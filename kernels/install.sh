@@ -60,7 +60,8 @@ java_major="$("$java_bin" -XshowSettings:properties -version 2>&1 | sed -n 's/^ 
 if [[ -z "$java_major" || "${java_major%%.*}" -lt 17 ]]; then
   echo "install.sh: $java_bin is Java ${java_major:-?}; the kernel needs 17 or newer" >&2; exit 1
 fi
-if ! "$java_bin" --list-modules 2>/dev/null | grep -q '^jdk.jshell@'; then
+modules="$("$java_bin" --list-modules 2>/dev/null || true)" # read whole: `| grep -q` races under pipefail
+if ! grep -q '^jdk.jshell@' <<<"$modules"; then
   echo "install.sh: $java_bin has no jdk.jshell module (a JRE?); install a full JDK 17" >&2; exit 1
 fi
 

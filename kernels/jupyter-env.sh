@@ -48,6 +48,9 @@ jupyter_install_kernel() {
   done
   echo "== installing the Java kernel into $JUPYTER_VENV"
   "$_jupyter_env_here/install.sh" "${args[@]}" || return 1
-  jupyter kernelspec list 2>/dev/null | grep -q '^ *java ' \
+  # read the list whole first: `... | grep -q` fails at random under pipefail when grep exits early
+  local specs
+  specs="$(jupyter kernelspec list 2>/dev/null || true)"
+  grep -q '^ *java ' <<<"$specs" \
     || { echo "kernel 'java' is not listed by jupyter kernelspec list" >&2; return 1; }
 }

@@ -66,7 +66,9 @@ with open(sys.argv[1], "w") as f:
     json.dump(spec, f, indent=2)
 EOF
 export JUPYTER_PATH="$tmp/jupyter:$JUPYTER_PATH"
-jupyter kernelspec list 2>/dev/null | grep -q '^ *jjava-workbench ' \
+# (the list is read whole first: `jupyter ... | grep -q` under pipefail fails at random when grep exits early)
+specs="$(jupyter kernelspec list 2>/dev/null || true)"
+grep -q '^ *jjava-workbench ' <<<"$specs" \
   || { echo "test-jjava.sh: kernel 'jjava-workbench' is not listed by jupyter kernelspec list" >&2; exit 1; }
 echo "== JJava $("$JUPYTER_VENV/bin/python" -m pip show jjava 2>/dev/null | sed -n 's/^Version: //p') as kernel" \
   "'jjava-workbench', JJAVA_CLASSPATH=$ext_dir/*"
