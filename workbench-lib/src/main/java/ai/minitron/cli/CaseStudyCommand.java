@@ -77,11 +77,12 @@ final class CaseStudyCommand implements Callable<Integer> {
 
     /** Converts once (a finished conversion is reused). */
     private static Path convert(Path file, Path dir) throws Exception {
-        if (Files.isRegularFile(dir.resolve("config.json"))) {
-            System.err.println("teacher: " + dir + " (converted earlier, reused)");
-        }
         if (!Files.isRegularFile(file)) {
             throw new IllegalArgumentException("--gguf: file not found: " + file);
+        }
+        if (Files.isRegularFile(dir.resolve("config.json")) && Files.isRegularFile(dir.resolve("model.safetensors"))) {
+            System.err.println("teacher: " + dir + " (converted earlier, reused)");
+            return dir; // what GgufConversion.convertOnce would reuse, without opening the GGUF for a progress bar
         }
         long steps;
         try (GgufFile g = GgufFile.open(file)) {

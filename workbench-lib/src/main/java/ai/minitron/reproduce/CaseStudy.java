@@ -200,10 +200,7 @@ public final class CaseStudy implements AutoCloseable {
 
     /** {@link #widthShape()} of any teacher: the default shape rule at the size of the teacher with half its layers. */
     public static Candidate widthShape(ModelConfig t) {
-        int keep = t.numHiddenLayers() - Math.max(1, t.numHiddenLayers() / 2);
-        ModelConfig depth = t.withShape(t.hiddenSize(), t.intermediateSize(), keep, t.numAttentionHeads(),
-                t.numKeyValueHeads());
-        Candidate c = SearchSpace.of(t).defaultChoice(ParamCount.of(depth).total(), 0.02);
+        Candidate c = SearchSpace.of(t).defaultChoice(new Shapes(t).depthTargetParams(), 0.02);
         if (c.numLayers() != t.numHiddenLayers()) {
             throw new IllegalStateException("the default shape rule dropped layers (" + c + "); the width student keeps all");
         }
