@@ -183,20 +183,15 @@ class StandaloneClusterTest {
         CalibrationSet cal = calibration(48);
         int[] bounds = ImportanceEstimator.stabilityBoundaries(cal.size(), 2);
         List<ActivationStats> expected = local(cal, 2, bounds);
-        try (SparkCluster spark = open(12, "spark.executor.memory", "1g")) {
+        ExecutorRecorder.stdoutLogs.clear();
+        // registered when the context starts: executors register while open() waits for the first one, before a
+        // listener added afterwards could see them
+        try (SparkCluster spark = open(12, "spark.executor.memory", "1g",
+                "spark.extraListeners", ExecutorRecorder.class.getName())) {
             CountDownLatch firstTask = new CountDownLatch(1);
-            java.util.Map<String, Integer> workerOf = new java.util.concurrent.ConcurrentHashMap<>();
             java.util.Map<Long, String> running = new java.util.concurrent.ConcurrentHashMap<>();
             java.util.concurrent.atomic.AtomicInteger failed = new java.util.concurrent.atomic.AtomicInteger();
             spark.context().sc().addSparkListener(new SparkListener() {
-                @Override
-                public void onExecutorAdded(org.apache.spark.scheduler.SparkListenerExecutorAdded e) {
-                    scala.Option<String> url = e.executorInfo().logUrlMap().get("stdout");
-                    if (url.isDefined()) {
-                        workerOf.put(e.executorId(), cluster.workerOfLogUrl(url.get()));
-                    }
-                }
-
                 @Override
                 public void onTaskStart(org.apache.spark.scheduler.SparkListenerTaskStart start) {
                     running.put(start.taskInfo().taskId(), start.taskInfo().executorId());
@@ -218,19 +213,34 @@ class StandaloneClusterTest {
             // kill the worker whose executor is running a task right now
             String victim = null;
             for (int i = 0; i < 600 && victim == null; i++) {
-                victim = running.values().stream().filter(workerOf::containsKey).findFirst().orElse(null);
+                victim = running.values().stream().filter(ExecutorRecorder.stdoutLogs::containsKey).findFirst()
+                        .orElse(null);
                 if (victim == null) {
                     Thread.sleep(100);
                 }
             }
-            assertTrue(victim != null, "no task running on a known executor; executors " + workerOf);
-            cluster.killWorker(workerOf.get(victim));
+            assertTrue(victim != null, "no task running on a known executor; executors "
+                    + ExecutorRecorder.stdoutLogs + ", running " + running);
+            cluster.killWorker(cluster.workerOfLogUrl(ExecutorRecorder.stdoutLogs.get(victim)));
             List<ActivationStats> got = job.get(10, TimeUnit.MINUTES);
             assertSame(expected, got, "importance with a worker killed mid-job");
             assertTrue(failed.get() >= 1, "the killed worker's running task was lost and rerun (lost tasks: "
                     + failed.get() + ")");
             JsonObject j = spark.jobs().get(0).getAsJsonObject();
             assertEquals(12, j.get("partitions").getAsInt());
+        }
+    }
+
+    /** Records each executor's stdout log URL (which names its worker) from the moment the context starts. */
+    public static final class ExecutorRecorder extends SparkListener {
+        static final java.util.Map<String, String> stdoutLogs = new java.util.concurrent.ConcurrentHashMap<>();
+
+        @Override
+        public void onExecutorAdded(org.apache.spark.scheduler.SparkListenerExecutorAdded e) {
+            scala.Option<String> url = e.executorInfo().logUrlMap().get("stdout");
+            if (url.isDefined()) {
+                stdoutLogs.put(e.executorId(), url.get());
+            }
         }
     }
 }
