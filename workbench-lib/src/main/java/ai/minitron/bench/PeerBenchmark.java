@@ -229,6 +229,7 @@ public final class PeerBenchmark {
             w.setRequiresGradient(true);
             try {
                 GradClip.zero(w);
+                Phases ph = new Phases();
                 double[][] t = interleave(s.repeats(), () -> {
                     long t0 = System.nanoTime();
                     try (NDScope scope = new NDScope()) {
@@ -236,18 +237,23 @@ public final class PeerBenchmark {
                         NDArray in = m.create(ids);
                         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                             NDArray loss = LmLoss.mean(DecoderLM.forward(c, w, in), m.create(targets), null);
-                            gc.backward(loss);
                             loss.getFloat();
+                            ph.forward.add((System.nanoTime() - t0) / 1e9);
+                            long t1 = System.nanoTime();
+                            gc.backward(loss);
+                            ph.backward.add((System.nanoTime() - t1) / 1e9);
                         }
                     }
+                    long t2 = System.nanoTime();
                     GradClip.clip(w, 1.0);
                     opt.step(w, 1e-5);
                     GradClip.zero(w);
+                    ph.optimizer.add((System.nanoTime() - t2) / 1e9);
                     return (System.nanoTime() - t0) / 1e9;
                 }, peer == null ? null : () -> seconds(peer.call(pc)));
                 double flops = 3 * DistillBenchmark.forwardFlops(c, s.forwardBatch(), s.forwardSeq());
                 add("training step (fwd+bwd+AdamW)", "teacher", s.forwardBatch(), s.forwardSeq(),
-                        (double) s.forwardBatch() * s.forwardSeq(), t, flops, Double.NaN, "");
+                        (double) s.forwardBatch() * s.forwardSeq(), t, flops, Double.NaN, "ours: " + ph);
             } finally {
                 w.setRequiresGradient(false);
             }
@@ -279,6 +285,7 @@ public final class PeerBenchmark {
             w.setRequiresGradient(true);
             try {
                 GradClip.zero(w);
+                Phases ph = new Phases();
                 double[][] t = interleave(s.repeats(), () -> {
                     long t0 = System.nanoTime();
                     try (NDScope scope = new NDScope()) {
@@ -286,21 +293,26 @@ public final class PeerBenchmark {
                         NDArray in = m.create(ids);
                         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                             NDArray l = loss.loss(w, in, in);
-                            gc.backward(l);
                             l.getFloat();
+                            ph.forward.add((System.nanoTime() - t0) / 1e9);
+                            long t1 = System.nanoTime();
+                            gc.backward(l);
+                            ph.backward.add((System.nanoTime() - t1) / 1e9);
                         }
                     }
+                    long t2 = System.nanoTime();
                     GradClip.clip(w, 1.0);
                     opt.step(w, 1e-5);
                     GradClip.zero(w);
+                    ph.optimizer.add((System.nanoTime() - t2) / 1e9);
                     return (System.nanoTime() - t0) / 1e9;
                 }, peer == null ? null : () -> seconds(peer.call(pc)));
                 double flops = DistillBenchmark.forwardFlops(tc, s.distillBatch(), s.distillSeq())
                         + 3 * DistillBenchmark.forwardFlops(sc, s.distillBatch(), s.distillSeq());
                 add("distillation step (fwd KL)", label, s.distillBatch(), s.distillSeq(),
                         (double) s.distillBatch() * s.distillSeq(), t, flops, ceiling,
-                        String.format(Locale.ROOT, "student %s: hidden %d, mlp %d", sc.architecture().hfClass(),
-                                sc.hiddenSize(), sc.intermediateSize()));
+                        String.format(Locale.ROOT, "student hidden %d, mlp %d; ours: %s", sc.hiddenSize(),
+                                sc.intermediateSize(), ph));
             } finally {
                 w.setRequiresGradient(false);
             }
@@ -324,6 +336,23 @@ public final class PeerBenchmark {
         double tokens = (double) ids.length * s.forwardSeq();
         add("importance pass (all metrics) vs our plain forward to hidden", "teacher", ids.length, s.forwardSeq(),
                 tokens, t, Double.NaN, Double.NaN, "PyTorch column = our hidden-state forward; goal ratio >= 1/1.10 = 0.91");
+    }
+
+    /** Per-phase wall times of our training-type steps (medians shown), the breakdown of a row. */
+    private static final class Phases {
+        final List<Double> forward = new ArrayList<>();
+        final List<Double> backward = new ArrayList<>();
+        final List<Double> optimizer = new ArrayList<>();
+
+        @Override
+        public String toString() {
+            return String.format(Locale.ROOT, "forward + loss %.0f ms, backward %.0f ms, clip + AdamW %.0f ms",
+                    1e3 * med(forward), 1e3 * med(backward), 1e3 * med(optimizer));
+        }
+
+        private static double med(List<Double> v) {
+            return median(v.stream().mapToDouble(Double::doubleValue).toArray());
+        }
     }
 
     // --- helpers ---
