@@ -28,8 +28,12 @@ public final class PeerProcess implements AutoCloseable {
     private final BufferedWriter in;
     private final BufferedReader out;
 
+    private final Thread hook;
+
     private PeerProcess(Process process) {
         this.process = process;
+        this.hook = new Thread(process::destroyForcibly); // no orphaned worker if the JVM is stopped
+        Runtime.getRuntime().addShutdownHook(hook);
         this.in = new BufferedWriter(new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8));
         this.out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
     }
@@ -122,6 +126,11 @@ public final class PeerProcess implements AutoCloseable {
             // the worker is gone already
         } finally {
             process.destroy();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException ignored) {
+                // already shutting down
+            }
         }
     }
 }
