@@ -9,8 +9,9 @@ import java.util.Locale;
  *
  * <ul>
  *   <li><b>intra-op threads</b> (libtorch's OpenMP pool, what parallelises one matmul): {@code MINITRON_THREADS}
- *       when set, else the number of cores. Measured with {@code minitron bench --peer --busy N}: on an idle
- *       machine all cores are fastest for the large matmuls of a forward or a training step.</li>
+ *       when set, else the number of cores: on an idle machine all cores serve the large matmuls of a
+ *       forward or a training step (issue 17 measured one thread ahead only for decoding beside busy processes;
+ *       {@code minitron bench --peer --busy N --threads 1} measures that trade-off on a given machine).</li>
  *   <li><b>inter-op threads</b>: 1 (the workbench runs one op at a time).</li>
  *   <li><b>{@code OMP_WAIT_POLICY=PASSIVE}</b>: idle OpenMP workers sleep instead of spinning. With spinning
  *       workers (libgomp's default) a 2-thread decode beside two busy processes fell from 14.6 to 2.2 tokens/s
