@@ -100,7 +100,8 @@ write_kernel_json() { # $1 = spec dir, $2 = directory holding minitron-kernel.ja
   "language": "java",
   "interrupt_mode": "message",
   "env": {
-    "DJL_OFFLINE": "true"
+    "DJL_OFFLINE": "true",
+    "OMP_WAIT_POLICY": "PASSIVE"
   },
   "metadata": {
     "debugger": false

@@ -86,8 +86,42 @@ final class BenchCommand implements Callable<Integer> {
             + " (default cache/bench/prune-8b, or cache/bench/prune-small with --small).")
     Path pruneDir;
 
+    @Option(names = "--peer", description = "Our engine beside PyTorch eager (transformers) on the same workloads, weights,"
+            + " shapes and threads, interleaved (tools/peer_bench.py; its venv is created under cache/venv-peer on first use):"
+            + " decode, forward, training step, distillation step, importance pass. Writes OUT/peer.arrow and OUT/peer.md.")
+    boolean peer;
+
+    @Option(names = "--out", defaultValue = "runs/bench-peer", description = "With --peer: results folder (default ${DEFAULT-VALUE}).")
+    Path out;
+
+    @Option(names = "--busy", defaultValue = "0", description = "With --peer: run beside N busy-loop processes the"
+            + " benchmark starts and stops itself (contended mode; default ${DEFAULT-VALUE}).")
+    int busy;
+
+    @Option(names = "--threads", description = "With --peer: intra-op threads of both engines (default: the engine's, see"
+            + " README \"Threads\").")
+    Integer threads;
+
+    @Option(names = "--repeats", defaultValue = "3", description = "With --peer: timed repetitions per side (default ${DEFAULT-VALUE}).")
+    int repeats;
+
+    @Option(names = "--smol", description = "With --peer: the SmolLM2-135M checkpoint (default: converted once to F32 from"
+            + " the pinned GGUF into cache/bench/peer/smollm2-f32).")
+    Path smol;
+
+    @Option(names = "--smoke", description = "With --peer: seconds-long shapes on a tiny random model in place of SmolLM2"
+            + " (every row, no meaningful speed; what CI runs).")
+    boolean smoke;
+
+    @Option(names = "--ours-only", description = "With --peer: skip the PyTorch side (its columns are '-'); CI's smoke"
+            + " runs so, to keep torch out of CI.")
+    boolean oursOnly;
+
     @Override
     public Integer call() throws Exception {
+        if (peer) {
+            return PeerBench.run(this);
+        }
         if (prune8b) {
             return PruneBenchmark.run(pruneDir != null ? pruneDir
                     : Path.of(small ? "cache/bench/prune-small" : "cache/bench/prune-8b"), small);

@@ -21,6 +21,11 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
+        ai.minitron.model.EngineThreads.configure();
+        boolean help = args.length == 0 || java.util.Set.of("-h", "--help", "-V", "--version", "help").contains(args[0]);
+        if (!help) {
+            System.err.println("minitron: engine " + ai.minitron.model.EngineThreads.describe());
+        }
         System.exit(run(args));
     }
 

@@ -213,7 +213,9 @@ public final class Distiller {
                 t = DecoderLM.forward(teacherConfig, teacher, inputs);
             }
             if (needLogitLoss) {
-                kd = KdLoss.mean(KdLoss.perToken(options.loss(), align(t.stopGradient()), s), null);
+                kd = options.loss().kind() == KdLoss.Kind.FORWARD_KL
+                        ? KdLoss.forwardKlMean(align(t), s, options.loss().temperature(), KdLoss.DEFAULT_CHUNK_ROWS)
+                        : KdLoss.mean(KdLoss.perToken(options.loss(), align(t.stopGradient()), s), null);
             }
             if (is != null) {
                 isLoss = IntermediateLoss.loss(is, tCap, sCap, proj);

@@ -1,6 +1,8 @@
 package ai.minitron.distill;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.minitron.model.Scalars;
 
@@ -107,6 +109,54 @@ public final class KdLoss {
     /** KL(a ‖ b) over the last axis from log-probabilities: Σ exp(a) (a − b) -> [B, T]. */
     static NDArray kl(NDArray logA, NDArray logB) {
         return logA.exp().mul(logA.sub(logB)).sum(new int[] {-1});
+    }
+
+    /** Rows (tokens) per chunk of {@link #forwardKlMean}: 256 × a 49,152-token vocabulary is 50 MB of float32. */
+    public static final int DEFAULT_CHUNK_ROWS = 256;
+
+    /**
+     * Forward KL(p ‖ q) × τ², averaged over all B × T tokens -> scalar, the same value and gradient as
+     * {@code mean(perToken(forwardKl(τ), teacher, student), null)} but computed over chunks of {@code chunkRows}
+     * tokens, so that besides the logits only one full-vocabulary tensor exists at a time: the gradient G [B, T, V]
+     * of the loss with respect to the student's logits, {@code τ (q − p) / (B T)} with p = softmax(z_t / τ) and
+     * q = softmax(z_s / τ). Each chunk's log-softmaxes, probabilities and KL rows are made and freed inside the
+     * chunk, without autograd. The result is {@code z_s · G + (KL − stop(z_s · G))}: its value is the KL and its
+     * gradient with respect to z_s is G (the dot product of the flattened arrays leaves no [B, T, V] product).
+     *
+     * @param teacherLogits [B, T, V] (no gradient flows into it)
+     * @param studentLogits [B, T, V], typically recording a gradient
+     */
+    public static NDArray forwardKlMean(NDArray teacherLogits, NDArray studentLogits, double temperature,
+            int chunkRows) {
+        if (chunkRows < 1) {
+            throw new IllegalArgumentException("KL chunk rows must be >= 1, got " + chunkRows);
+        }
+        if (!teacherLogits.getShape().equals(studentLogits.getShape())) {
+            throw new IllegalArgumentException("teacher logits " + teacherLogits.getShape() + " and student logits "
+                    + studentLogits.getShape() + " differ in shape");
+        }
+        long v = studentLogits.getShape().getLastDimension();
+        long n = studentLogits.size() / v; // tokens
+        NDArray t2 = teacherLogits.stopGradient().reshape(n, v);
+        NDArray s2 = studentLogits.stopGradient().reshape(n, v);
+        NDArray grad = studentLogits.getManager().zeros(s2.getShape(), s2.getDataType()); // G [N, V]
+        NDArray perRow = studentLogits.getManager().zeros(new ai.djl.ndarray.types.Shape(n), s2.getDataType()); // [N]
+        double tau = temperature;
+        for (long from = 0; from < n; from += chunkRows) {
+            long to = Math.min(n, from + chunkRows);
+            try (NDScope chunk = new NDScope()) {
+                chunk.suppressNotUsedWarning();
+                NDIndex rows = new NDIndex("{}:{}", from, to);
+                NDArray logP = Scalars.div(t2.get(rows), tau).logSoftmax(-1); // [C,V]
+                NDArray logQ = Scalars.div(s2.get(rows), tau).logSoftmax(-1);
+                NDArray p = logP.exp();
+                perRow.set(rows, p.mul(logP.sub(logQ)).sum(new int[] {-1})); // KL per token [C]
+                grad.set(rows, Scalars.mul(logQ.exp().sub(p), tau / n)); // τ (q − p) / N
+            }
+        }
+        NDArray kl = Scalars.mul(perRow.mean(), tau * tau); // scalar, no gradient
+        NDArray surrogate = studentLogits.reshape(-1).dot(grad.reshape(-1)); // gradient G
+        return surrogate.add(kl.sub(surrogate.stopGradient()));
     }
 
     /** Mean over kept tokens (mask [B, T] of 1/0, or null) -> scalar. */

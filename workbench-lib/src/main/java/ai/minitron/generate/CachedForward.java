@@ -79,7 +79,10 @@ public final class CachedForward {
         k = rope.keys(k); // [B,nKV,1,T,D]
 
         NDArray[] kv = cache.write(layer, k, v); // each [B,nKV,1,L,D]
-        NDArray scores = q.matMul(kv[0].transpose(0, 1, 2, 4, 3)); // [B,nKV,g,T,L]
+        long len = kv[0].getShape().get(3);
+        // the g*T query rows of each KV head against its keys: one batched matmul, no broadcast copy of the cache
+        NDArray keysT = kv[0].reshape(b, nKv, len, d).transpose(0, 1, 3, 2); // [B,nKV,D,L]
+        NDArray scores = q.reshape(b, nKv, (long) g * t, d).matMul(keysT).reshape(b, nKv, g, t, len); // [B,nKV,g,T,L]
         DataType dtype = scores.getDataType();
         if (dtype == DataType.FLOAT16) {
             scores = scores.toType(DataType.FLOAT32, false); // mask + softmax in fp32: no -inf rows, no NaN
@@ -91,7 +94,8 @@ public final class CachedForward {
         if (probs.getDataType() != dtype) {
             probs = probs.toType(dtype, false);
         }
-        NDArray ctx = probs.matMul(kv[1]); // [B,nKV,g,T,D]
+        NDArray ctx = probs.reshape(b, nKv, (long) g * t, len).matMul(kv[1].reshape(b, nKv, len, d))
+                .reshape(b, nKv, g, t, d); // [B,nKV,g,T,D]
         ctx = t == 1
                 ? ctx.reshape(b, 1, (long) nKv * g * d) // T = 1: [B,nKV,g,1,D] is already [B,1,nH*D] in memory
                 : ctx.transpose(0, 3, 1, 2, 4).reshape(b, t, (long) nKv * g * d); // [B,T,nH*D]

@@ -81,6 +81,18 @@ public final class ImportanceBenchmark {
         return new Result(sumOfMedians(f), sumOfMedians(h), sumOfMedians(imp), cal.tokens(), repeats);
     }
 
+    /** Seconds of one plain forward of a batch to the final hidden states, no taps (the importance pass's baseline). */
+    public static double hiddenForwardSeconds(ModelConfig c, Weights w, CalibrationSet.Batch bt) {
+        return plain(c, w, bt, false);
+    }
+
+    /** Seconds of the importance pass over one batch (every tap reduced into {@code sink}). */
+    public static double importanceSeconds(ActivationPass pass, CalibrationSet.Batch bt, ActivationStats sink) {
+        long t0 = System.nanoTime();
+        pass.runBatch(bt, List.of(sink), new int[bt.size()]);
+        return (System.nanoTime() - t0) / 1e9;
+    }
+
     private static double sumOfMedians(double[][] perBatch) {
         double s = 0;
         for (double[] v : perBatch) s += median(v);

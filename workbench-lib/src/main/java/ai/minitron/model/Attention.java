@@ -12,7 +12,8 @@ import ai.minitron.tap.Taps;
  * eager implementation: {@code softmax(q k^T / sqrt(head_dim) + mask) v}, then o_proj.
  *
  * <p>Query head h uses key/value head {@code h / (nH / nKV)}. Rather than repeating K and V, the
- * queries are viewed as [B, nKV, g, T, D] and broadcast against K, V of shape [B, nKV, 1, T, D].
+ * queries of a KV head's g query heads are viewed as the g*T rows of one matrix [B, nKV, g*T, D] against K, V of
+ * shape [B, nKV, T, D]: two batched matmuls, no copies of K or V.
  * The per-head context [B, T, nH, D] before o_proj is the {@link Site#ATTN_HEADS_OUT} tap: Minitron
  * scores head h by the L2 norm of its slice.
  */
@@ -45,12 +46,14 @@ public final class Attention {
         q = Rope.apply(q, cos, sin, c.rotaryDim());
         k = Rope.apply(k, cos, sin, c.rotaryDim());
 
-        NDArray q5 = q.reshape(b, nKv, g, t, d); // heads grouped by their KV head
-        NDArray k5 = k.reshape(b, nKv, 1, t, d);
-        NDArray v5 = v.reshape(b, nKv, 1, t, d);
-        NDArray scores = Scalars.mul(q5.matMul(k5.transpose(0, 1, 2, 4, 3)), 1.0 / Math.sqrt(d)); // [B,nKV,g,T,T]
-        NDArray probs = scores.add(maskBias).softmax(-1);
-        NDArray ctx = probs.matMul(v5) // [B,nKV,g,T,D]
+        // Heads grouped by their KV head as rows of one matrix per (batch, KV head): [B,nKV,g*T,D] (a view), scaled
+        // before the product (g*T*D elements, not g*T*T), so both products are plain batched matmuls with no
+        // broadcast copy of K or V.
+        NDArray qg = Scalars.mul(q, 1.0 / Math.sqrt(d)).reshape(b, nKv, (long) g * t, d);
+        NDArray scores = qg.matMul(k.transpose(0, 1, 3, 2)) // [B,nKV,g*T,T]
+                .reshape(b, nKv, g, t, t); // a view, for the mask [T,T] or [B,1,1,T,T]
+        NDArray probs = scores.add(maskBias).softmax(-1).reshape(b, nKv, (long) g * t, t);
+        NDArray ctx = probs.matMul(v) // [B,nKV,g*T,D]
                 .reshape(b, nH, t, d)
                 .transpose(0, 2, 1, 3); // [B,T,nH,D]
         if (taps.wants(Site.ATTN_HEADS_OUT)) {

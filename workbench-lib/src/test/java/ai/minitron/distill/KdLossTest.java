@@ -138,4 +138,58 @@ class KdLossTest {
         assertTrue(assertThrows(IllegalArgumentException.class, () -> new KdLoss.Config(KdLoss.Kind.FORWARD_KL, 0, 0.5, 0))
                 .getMessage().contains("temperature"));
     }
+
+    /**
+     * The chunked forward KL ({@link KdLoss#forwardKlMean}) equals the unchunked formula in value and in its
+     * gradient with respect to the student's logits, at τ = 2, over chunks that do not divide the token count
+     * (3 rows of 10), a single chunk, and one row per chunk; and the gradient equals the closed form τ (q − p) / N.
+     */
+    @Test
+    void chunkedForwardKlEqualsTheUnchunkedLossAndGradient() {
+        int b = 2;
+        int t = 5;
+        int v = 11;
+        double tau = 2.0;
+        double[] tz = randomLogits(11, b * t * v);
+        double[] sz = randomLogits(12, b * t * v);
+        try (NDManager m = NDManager.newBaseManager()) {
+            double[] ref = lossAndGradient(m, tz, sz, b, t, v, -1, tau);
+            for (int chunk : new int[] {3, 10, 1, 64}) {
+                double[] got = lossAndGradient(m, tz, sz, b, t, v, chunk, tau);
+                assertEquals(ref[0], got[0], 1e-12, "value, chunk " + chunk);
+                for (int i = 1; i < ref.length; i++) {
+                    assertEquals(ref[i], got[i], 1e-12, "gradient element " + (i - 1) + ", chunk " + chunk);
+                }
+            }
+            // closed form of the gradient, row by row in doubles
+            for (int r = 0; r < b * t; r++) {
+                double[] p = softmax(java.util.Arrays.copyOfRange(tz, r * v, (r + 1) * v), tau);
+                double[] q = softmax(java.util.Arrays.copyOfRange(sz, r * v, (r + 1) * v), tau);
+                for (int j = 0; j < v; j++) {
+                    assertEquals(tau * (q[j] - p[j]) / (b * t), ref[1 + r * v + j], 1e-12);
+                }
+            }
+            assertTrue(ref[0] > 0);
+        }
+    }
+
+    /** {value, d value / d student logits...} of the forward KL mean; chunk < 0 = the unchunked perToken formula. */
+    private static double[] lossAndGradient(NDManager m, double[] tz, double[] sz, int b, int t, int v, int chunk,
+            double tau) {
+        NDArray tl = m.create(tz, new Shape(b, t, v));
+        NDArray sl = m.create(sz, new Shape(b, t, v));
+        sl.setRequiresGradient(true);
+        double value;
+        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            NDArray loss = chunk < 0 ? KdLoss.mean(KdLoss.perToken(KdLoss.Config.forwardKl(tau), tl, sl), null)
+                    : KdLoss.forwardKlMean(tl, sl, tau, chunk);
+            value = loss.getDouble();
+            gc.backward(loss);
+        }
+        double[] g = sl.getGradient().toDoubleArray();
+        double[] out = new double[1 + g.length];
+        out[0] = value;
+        System.arraycopy(g, 0, out, 1, g.length);
+        return out;
+    }
 }
