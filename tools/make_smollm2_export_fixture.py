@@ -14,9 +14,11 @@ so it is not committed; the fixture stores its SHA-256 and, per transformers ver
 Each run loads the export with ``AutoModelForCausalLM.from_pretrained(dir, dtype=torch.float32,
 attn_implementation="eager")`` -- exactly as a user of the exported student would -- and writes
 ``transformers-VERSION.safetensors`` (input_ids I64 [B,T]; logsumexp F32 [B,T] over the whole vocabulary, summed in float64;
-argmax I64 [B,T]; columns I64 [K], K fixed vocabulary ids; logits_columns F32 [B,T,K]) and adds the version to
-manifest.json. SmolLM2ExportParityTest re-makes the export, checks its SHA-256, and compares our logits with
-every recorded version within 1e-4. Never run in CI.
+argmax I64 [B,T]; columns I64 [K], K fixed vocabulary ids; logits_columns F32 [B,T,K]; and the same model loaded
+with ``dtype=torch.float64`` and computed in float64 throughout (see ``float64_throughout``): logsumexp_f64 F64 [B,T], columns_f64 I64 [K64] (the first K64 of columns) and
+logits_columns_f64 F64 [B,T,K64]) and adds the version to manifest.json, with how far transformers' own float32
+logits are from its float64 ones (``float32_vs_float64_max_abs``). SmolLM2ExportParityTest re-makes the export, checks its SHA-256, and compares our logits with
+every recorded version (float32 against float32, float64 against float64). Never run in CI.
 
 Usage:  python tools/make_smollm2_export_fixture.py [--export DIR] [--dir FIXTURE_DIR]
 """
@@ -39,6 +41,7 @@ DEFAULT_EXPORT = REPO_ROOT / "cache" / "smollm2-student-export" / "student"
 DEFAULT_DIR = REPO_ROOT / "workbench-lib" / "src" / "test" / "resources" / "golden" / "smollm2_student"
 SEED = 20241207
 BATCH, SEQ, COLUMNS = 2, 12, 2048
+COLUMNS_F64 = 256
 MAX_BYTES = 600 * 1024
 
 
@@ -48,6 +51,43 @@ def sha256(path: Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def float64_throughout() -> None:
+    """Makes Llama compute in the model's dtype everywhere. transformers deliberately runs RMSNorm, the rotary
+    angles and the eager softmax in float32 whatever the model's dtype, so a float64 model is not a float64
+    reference; these replacements (written here, same formulas) keep every step in the input's dtype."""
+    from transformers.models.llama import modeling_llama as ml
+
+    def rms_norm(self, h):
+        return self.weight * (h * torch.rsqrt(h.pow(2).mean(-1, keepdim=True) + self.variance_epsilon))
+
+    def rotary(self, x, position_ids):
+        cfg = self.config
+        params = getattr(cfg, "rope_parameters", None) or {}
+        theta = params.get("rope_theta", getattr(cfg, "rope_theta", None))
+        dim = 2 * self.inv_freq.shape[-1]
+        inv_freq = 1.0 / (theta ** (torch.arange(0, dim, 2, dtype=torch.float64) / dim))
+        angles = position_ids[..., None].to(torch.float64) * inv_freq  # [B,T,dim/2]
+        emb = torch.cat((angles, angles), dim=-1)
+        return emb.cos().to(x.dtype), emb.sin().to(x.dtype)
+
+    def attention(module, q, k, v, mask, scaling, dropout=0.0, **kwargs):  # q [B,H,T,D], k v [B,KV,T,D]
+        group = q.shape[1] // k.shape[1]
+        k = k.repeat_interleave(group, dim=1)
+        v = v.repeat_interleave(group, dim=1)
+        scores = (q @ k.transpose(2, 3)) * scaling  # [B,H,T,T]
+        if mask is not None:
+            if mask.dtype == torch.bool:
+                scores = scores.masked_fill(~mask[:, :, :, : k.shape[-2]], float("-inf"))
+            else:
+                scores = scores + mask[:, :, :, : k.shape[-2]]
+        weights = torch.softmax(scores, dim=-1)
+        return (weights @ v).transpose(1, 2).contiguous(), weights
+
+    ml.LlamaRMSNorm.forward = rms_norm
+    ml.LlamaRotaryEmbedding.forward = rotary
+    ml.eager_attention_forward = attention
 
 
 def main(argv=None) -> int:
@@ -70,12 +110,22 @@ def main(argv=None) -> int:
     with torch.no_grad():
         logits = model(input_ids=input_ids, use_cache=False).logits.float()
     assert logits.shape == (BATCH, SEQ, cfg.vocab_size) and torch.isfinite(logits).all()
+    # the same model computed in float64 throughout: the reference both float32 implementations are measured against
+    float64_throughout()
+    model64 = AutoModelForCausalLM.from_pretrained(args.export, dtype=torch.float64, attn_implementation="eager")
+    model64.eval()
+    with torch.no_grad():
+        logits64 = model64(input_ids=input_ids, use_cache=False).logits
+    columns64 = columns[:COLUMNS_F64].clone()
+    gap32 = (logits.double()[:, :, columns64] - logits64[:, :, columns64]).abs().max().item()
     version = transformers.__version__
     name = f"transformers-{version}.safetensors"
     args.dir.mkdir(parents=True, exist_ok=True)
     save_file(dict(input_ids=input_ids.contiguous(), logsumexp=torch.logsumexp(logits.double(), -1).float().contiguous(),
                    argmax=logits.argmax(-1).contiguous(), columns=columns.contiguous(),
-                   logits_columns=logits[:, :, columns].contiguous()),
+                   logits_columns=logits[:, :, columns].contiguous(),
+                   logsumexp_f64=torch.logsumexp(logits64, -1).contiguous(), columns_f64=columns64.contiguous(),
+                   logits_columns_f64=logits64[:, :, columns64].contiguous()),
               str(args.dir / name),
               metadata={"reference": json.dumps(dict(transformers=version, torch=torch.__version__,
                                                      attn_implementation="eager", compute_dtype="float32"))})
@@ -102,6 +152,7 @@ def main(argv=None) -> int:
     )
     manifest.setdefault("references", {})[version] = dict(
         file=name, sha256=sha256(args.dir / name),
+        float32_vs_float64_max_abs=gap32,
         load="AutoModelForCausalLM.from_pretrained(dir, dtype=torch.float32, attn_implementation='eager')",
         versions=dict(python=platform.python_version(), torch=torch.__version__, transformers=version,
                       safetensors=safetensors.__version__))

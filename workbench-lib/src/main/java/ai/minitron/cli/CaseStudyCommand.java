@@ -1,5 +1,6 @@
 package ai.minitron.cli;
 
+import ai.minitron.io.OutputDir;
 import ai.minitron.io.OutputLock;
 import ai.minitron.io.TensorDType;
 import ai.minitron.io.gguf.GgufFile;
@@ -68,6 +69,7 @@ final class CaseStudyCommand implements Callable<Integer> {
                             c.peakRssMb(), c.reused() ? "  (earlier run, reused)" : "");
                 }
             }
+            OutputDir.complete(out, OutputKind.CASE_STUDY.key, null);
         }
         System.out.println(Files.readString(out.resolve("results.md")));
         System.out.println("results written to " + out.resolve("results.arrow") + " and " + out.resolve("results.md")

@@ -1,5 +1,6 @@
 package ai.minitron.cli;
 
+import ai.minitron.io.OutputDir;
 import ai.minitron.reproduce.ComputeBudget;
 import ai.minitron.reproduce.Experiment;
 import ai.minitron.reproduce.Findings;
@@ -72,6 +73,7 @@ final class ReproduceCommand implements Callable<Integer> {
                             reused ? "reused" : "done", s.seconds(), s.measurement(), s.verdictLabel());
                 }
             });
+            OutputDir.complete(out, OutputKind.REPRODUCE.key, null);
         }
         System.out.printf("%-3s %-44s %-13s %s%n", "#", "finding", "verdict", "measurement");
         for (Findings.Summary s : done) {

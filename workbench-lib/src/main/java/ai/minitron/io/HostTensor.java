@@ -223,6 +223,31 @@ public final class HostTensor {
   }
 
   /**
+   * The elements as doubles (row-major): F64 exact, F32/F16/BF16 widened exactly.
+   *
+   * @throws IllegalStateException for a non-floating dtype or more than Integer.MAX_VALUE elements
+   */
+  public double[] toDoubles() {
+    if (dtype != TensorDType.F64) {
+      float[] f = toFloats();
+      double[] out = new double[f.length];
+      for (int i = 0; i < f.length; i++) {
+        out[i] = f[i];
+      }
+      return out;
+    }
+    double[] out = new double[arrayLength("toDoubles()")];
+    int pos = 0;
+    for (ByteBuffer chunk : chunks) {
+      DoubleBuffer d = view(chunk).asDoubleBuffer();
+      int n = d.remaining();
+      d.get(out, pos, n);
+      pos += n;
+    }
+    return out;
+  }
+
+  /**
    * The elements as longs (row-major): I64/I32/I16/I8 sign-extended, U8 and BOOL as 0..255.
    *
    * @throws IllegalStateException for a floating dtype or more than Integer.MAX_VALUE elements

@@ -108,8 +108,9 @@ public final class OutputDir {
 
     /**
      * Prepares a resumable folder: with {@code force} an existing {@code dir} is deleted first; the folder
-     * is created and marked as {@code kind} of {@code of} (incomplete) unless it is already so marked.
-     * Call {@link #check} first.
+     * is created and marked as {@code kind} of {@code of} (incomplete) unless it is already so marked; a folder
+     * marked complete is marked incomplete again, since the run about to resume into it may change its files
+     * ({@link #complete} marks it again at the end). Call {@link #check} first.
      */
     public static void open(Path dir, String kind, String of, boolean force) {
         try {
@@ -117,8 +118,11 @@ public final class OutputDir {
                 FileTrees.delete(dir);
             }
             Files.createDirectories(dir);
-            if (readMarker(dir) == null) {
-                writeMarker(dir, kind, of, false);
+            JsonObject m = readMarker(dir);
+            if (m == null || (m.has("complete") && m.get("complete").getAsBoolean())) {
+                String keepOf = of != null || m == null || !m.has("of") || m.get("of").isJsonNull() ? of
+                        : m.get("of").getAsString();
+                writeMarker(dir, kind, keepOf, false);
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot prepare " + dir + ": " + e.getMessage(), e);

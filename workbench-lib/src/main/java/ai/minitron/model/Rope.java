@@ -18,14 +18,19 @@ import ai.minitron.config.ModelConfig;
 public final class Rope {
     private Rope() {}
 
-    /** cos and sin for the given positions [B, T], each [B, 1, T, rotary_dim], in the model dtype. */
+    /**
+     * cos and sin for the given positions [B, T], each [B, 1, T, rotary_dim], in the model dtype. The angles are
+     * computed in float32 as Hugging Face does for every model dtype, except for a float64 model, where they are
+     * float64 too (a float64 forward is the workbench's exact reference, e.g. for gradient and parity checks).
+     */
     public static NDList cosSin(ModelConfig c, NDArray positionIds, DataType dtype) {
         int rd = c.rotaryDim();
-        float[] invFreq = inverseFrequencies(c);
         NDManager m = positionIds.getManager();
         Shape bt = positionIds.getShape();
-        NDArray inv = m.create(invFreq).reshape(1, 1, rd / 2);
-        NDArray freqs = positionIds.toType(DataType.FLOAT32, false).reshape(bt.get(0), bt.get(1), 1).mul(inv); // [B,T,rd/2]
+        boolean exact = dtype == DataType.FLOAT64;
+        NDArray inv = (exact ? m.create(inverseFrequencies64(c)) : m.create(inverseFrequencies(c))).reshape(1, 1, rd / 2);
+        NDArray freqs = positionIds.toType(exact ? DataType.FLOAT64 : DataType.FLOAT32, false)
+                .reshape(bt.get(0), bt.get(1), 1).mul(inv); // [B,T,rd/2]
         NDArray emb = NDArrays.concat(new NDList(freqs, freqs), -1).expandDims(1); // [B,1,T,rd]
         return new NDList(emb.cos().toType(dtype, false), emb.sin().toType(dtype, false));
     }
@@ -36,6 +41,16 @@ public final class Rope {
         float[] invFreq = new float[rd / 2];
         for (int i = 0; i < rd / 2; i++) {
             invFreq[i] = (float) (1.0 / Math.pow(c.ropeTheta(), (float) (2 * i) / (float) rd));
+        }
+        return invFreq;
+    }
+
+    /** {@code inv_freq} [rotary_dim / 2] in float64: {@code 1 / theta ** (2i / rd)}. */
+    public static double[] inverseFrequencies64(ModelConfig c) {
+        int rd = c.rotaryDim();
+        double[] invFreq = new double[rd / 2];
+        for (int i = 0; i < rd / 2; i++) {
+            invFreq[i] = 1.0 / Math.pow(c.ropeTheta(), (double) (2 * i) / rd);
         }
         return invFreq;
     }

@@ -72,6 +72,8 @@ class CaseStudyCommandTest {
         String md = Files.readString(out.resolve("results.md"));
         assertTrue(md.contains("| width-distilled |") && md.contains("peak resident"), md);
         assertTrue(r.err().contains("step distill width-pruned"), r.err());
+        assertTrue(ai.minitron.io.OutputDir.readMarker(out).get("complete").getAsBoolean(), "finished run marked complete");
+        assertTrue(ai.minitron.io.OutputDir.verify(out, "results.arrow", "best/model.safetensors"));
 
         // Resume: every step is reused, the table is the same
         CliRun again = CliRun.of("case-study", "--model", "../data/teacher", "--corpus", "../data/corpus", "--tasks",

@@ -112,6 +112,8 @@ class ReproduceCommandTest {
         assertEquals(0, r.code(), r.err());
         List<Findings.Summary> all = Findings.summaries(out);
         assertEquals(List.of(1, 2, 5, 8, 9), all.stream().map(Findings.Summary::number).toList());
+        assertTrue(ai.minitron.io.OutputDir.readMarker(out).get("complete").getAsBoolean(), "finished run marked complete");
+        assertTrue(ai.minitron.io.OutputDir.verify(out), "the marker's hashes match the files");
         for (Findings.Summary s : all) {
             assertTrue(List.of("holds", "fails", "inconclusive").contains(s.verdict()), s.toString());
             assertEquals(s.verdict().equals("holds"), s.holds(), s.toString());
