@@ -1,5 +1,7 @@
 package ai.minitron.eval;
 
+import ai.minitron.generate.Generation;
+import ai.minitron.generate.GenerationConfig;
 import ai.djl.ndarray.NDManager;
 import ai.minitron.config.ModelConfig;
 import ai.minitron.model.Weights;
@@ -164,8 +166,9 @@ public final class LastWord {
     }
 
     /**
-     * Greedy predictions for the items, {@code batchSize} rows per forward pass (rows leave the batch
-     * as they finish).
+     * Greedy predictions for the items, {@code batchSize} rows decoded together with a KV cache
+     * ({@link ai.minitron.generate.Generator}: one prefill, then one token per row per step; rows stop as they finish).
+     * {@code m} is unused (the generator works in the weights' manager); kept for the callers' signature.
      *
      * @return the generated text of each item (up to and including the token that ended the word)
      */
@@ -176,46 +179,16 @@ public final class LastWord {
             throw new IllegalArgumentException("the model's context (" + c.maxPositionEmbeddings()
                     + ") is too short for last-word decoding (" + MAX_NEW_TOKENS + " new tokens)");
         }
-        Integer eos = tok.eosTokenId();
-        String[] out = new String[contexts.size()];
-        for (int start = 0; start < contexts.size(); start += batchSize) {
-            int n = Math.min(batchSize, contexts.size() - start);
-            List<long[]> prefixes = new ArrayList<>(n);
-            List<List<Long>> gen = new ArrayList<>(n);
-            List<Integer> active = new ArrayList<>(n);
-            for (int i = 0; i < n; i++) {
-                long[] ctx = contexts.get(start + i);
-                prefixes.add(ctx.length > maxCtx ? Arrays.copyOfRange(ctx, ctx.length - maxCtx, ctx.length) : ctx);
-                gen.add(new ArrayList<>());
-                active.add(i);
-            }
-            for (int step = 0; step < MAX_NEW_TOKENS && !active.isEmpty(); step++) {
-                List<long[]> rows = new ArrayList<>(active.size());
-                for (int i : active) {
-                    rows.add(prefixes.get(i));
-                }
-                long[] next = TokenScorer.greedyNext(c, w, m, rows);
-                List<Integer> still = new ArrayList<>();
-                for (int k = 0; k < active.size(); k++) {
-                    int i = active.get(k);
-                    long[] p = prefixes.get(i);
-                    long[] q = Arrays.copyOf(p, p.length + 1);
-                    q[p.length] = next[k];
-                    prefixes.set(i, q);
-                    boolean end = eos != null && next[k] == eos;
-                    if (!end) {
-                        gen.get(i).add(next[k]);
-                    }
-                    String text = tok.decode(gen.get(i).stream().mapToLong(Long::longValue).toArray());
-                    if (!end && wordIfComplete(text) == null && step + 1 < MAX_NEW_TOKENS) {
-                        still.add(i);
-                    }
-                    out[start + i] = text;
-                }
-                active = still;
-            }
+        List<long[]> prefixes = new ArrayList<>(contexts.size());
+        for (long[] ctx : contexts) {
+            prefixes.add(ctx.length > maxCtx ? Arrays.copyOfRange(ctx, ctx.length - maxCtx, ctx.length) : ctx);
         }
-        return Arrays.asList(out);
+        // KV-cached greedy decoding; a row stops at EOS (not part of the text), once its text completes a word,
+        // or after MAX_NEW_TOKENS
+        GenerationConfig cfg = GenerationConfig.defaults().withMaxNewTokens(MAX_NEW_TOKENS).withBatchSize(batchSize);
+        List<Generation> gens = new ai.minitron.generate.Generator(c, w, tok).generateTokens(prefixes, cfg, null,
+                text -> wordIfComplete(text) != null);
+        return gens.stream().map(Generation::text).toList();
     }
 
     /** The prediction from a generated text, whether decoding reached a boundary or stopped early. */

@@ -14,6 +14,7 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Predicate;
 import java.util.function.Consumer;
 
 /**
@@ -91,16 +92,28 @@ public final class Generator {
         for (String p : prompts) {
             ids.add(tokenizer.encode(p));
         }
-        return run(prompts, ids, cfg, listener);
+        return run(prompts, ids, cfg, listener, null);
     }
 
     /** Generation from token ids (no tokenizer needed unless stop strings are given). */
     public List<Generation> generateTokens(List<long[]> prompts, GenerationConfig cfg, TokenListener listener) {
-        return run(null, prompts, cfg, listener);
+        return run(null, prompts, cfg, listener, null);
+    }
+
+    /**
+     * Generation from token ids that also stops a row as soon as {@code stopWhen} accepts its text so far
+     * ({@link StopReason#STOP_CONDITION}; needs a tokenizer), e.g. once the continuation completes a word.
+     */
+    public List<Generation> generateTokens(List<long[]> prompts, GenerationConfig cfg, TokenListener listener,
+            Predicate<String> stopWhen) {
+        if (stopWhen != null && tokenizer == null) {
+            throw new IllegalArgumentException("a stop condition on the text needs a tokenizer: construct the Generator with one");
+        }
+        return run(null, prompts, cfg, listener, stopWhen);
     }
 
     private List<Generation> run(List<String> texts, List<long[]> prompts, GenerationConfig cfg,
-            TokenListener listener) {
+            TokenListener listener, Predicate<String> stopWhen) {
         if (!cfg.stopStrings().isEmpty() && tokenizer == null) {
             throw new IllegalArgumentException("stop strings need a tokenizer: construct the Generator with one");
         }
@@ -119,13 +132,13 @@ public final class Generator {
             long[][] batch = prompts.subList(start, end).toArray(new long[0][]);
             String[] batchTexts = texts == null ? new String[batch.length]
                     : texts.subList(start, end).toArray(new String[0]);
-            out.addAll(Arrays.asList(runBatch(batchTexts, batch, cfg, eos, listener, start)));
+            out.addAll(Arrays.asList(runBatch(batchTexts, batch, cfg, eos, listener, start, stopWhen)));
         }
         return out;
     }
 
     private Generation[] runBatch(String[] texts, long[][] prompts, GenerationConfig cfg, Set<Long> eos,
-            TokenListener listener, int rowOffset) {
+            TokenListener listener, int rowOffset, Predicate<String> stopWhen) {
         int b = prompts.length;
         int maxPos = config.maxPositionEmbeddings();
         int[] len = new int[b];
@@ -207,6 +220,8 @@ public final class Generator {
                         delta = streams[r].push(tok);
                         if (streams[r].stopped()) {
                             why = StopReason.STOP_STRING;
+                        } else if (stopWhen != null && stopWhen.test(streams[r].text())) {
+                            why = StopReason.STOP_CONDITION;
                         }
                     }
                     if (why == null && n[r] == maxNew) {

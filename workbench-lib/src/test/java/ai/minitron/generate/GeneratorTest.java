@@ -70,6 +70,28 @@ class GeneratorTest {
     }
 
     @Test
+    void aStopConditionOnTheTextStopsARowAtTheFirstTokenThatMeetsIt() {
+        long[] prompt = tokenizer.encode("Once upon a time");
+        Generation free = text.generateTokens(List.of(prompt), noEos(12), TokenListener.NONE).get(0);
+        // stop once the text reaches 3 characters: the first prefix of the free run's tokens whose text does
+        int expected = -1;
+        for (int n = 1; n <= free.tokens().length && expected < 0; n++) {
+            if (tokenizer.decode(Arrays.copyOf(free.tokens(), n)).length() >= 3) {
+                expected = n;
+            }
+        }
+        assertTrue(expected > 0 && expected < free.tokens().length, "the free run passes 3 characters early: " + free.text());
+        Generation stopped = text.generateTokens(List.of(prompt), noEos(12), TokenListener.NONE, t -> t.length() >= 3).get(0);
+        assertEquals(StopReason.STOP_CONDITION, stopped.stopReason());
+        assertArrayEquals(Arrays.copyOf(free.tokens(), expected), stopped.tokens());
+        assertEquals(tokenizer.decode(stopped.tokens()), stopped.text(), "the text is kept whole");
+        Generator noTokenizer = new Generator(textConfig, textWeights, null);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> noTokenizer.generateTokens(List.of(prompt), noEos(4), null, t -> true));
+        assertTrue(e.getMessage().contains("needs a tokenizer"), e.getMessage());
+    }
+
+    @Test
     void greedyIsDeterministicAndSeedsReproduce() {
         GenerationConfig greedy = noEos(6);
         long[] g = text.generate("Once upon a time", greedy).tokens();
