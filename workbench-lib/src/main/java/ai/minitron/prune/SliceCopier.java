@@ -26,7 +26,8 @@ import java.util.Map;
  * stored (F32 bits stay F32 bits, BF16 stays BF16), so slicing is exact; only a dtype change or a row
  * transform (the head residual's o_proj merge) takes the arithmetic path, one row at a time through
  * doubles. Memory: two direct buffers of about {@code blockBytes} each, allocated once and reused for
- * every tensor, plus one row of doubles on the arithmetic path; never a whole tensor.
+ * every tensor, plus one row as a Java array (shorts or ints when gathering columns, doubles on the arithmetic
+ * path); never a whole tensor.
  */
 final class SliceCopier implements AutoCloseable {
 
@@ -41,6 +42,10 @@ final class SliceCopier implements AutoCloseable {
     private ByteBuffer in = ByteBuffer.allocateDirect(0);
     private ByteBuffer out = ByteBuffer.allocateDirect(0);
     private double[] rowValues = new double[0];
+    private short[] rowShorts = new short[0];
+    private short[] outShorts = new short[0];
+    private int[] rowInts = new int[0];
+    private int[] outInts = new int[0];
     private long bytesRead;
 
     SliceCopier(int blockBytes) {
@@ -99,6 +104,8 @@ final class SliceCopier implements AutoCloseable {
                 int at = Math.toIntExact(r * rowBytes);
                 if (raw && colRuns == null) {
                     out.put(in.slice(at, (int) rowBytes));
+                } else if (raw && (s == 2 || s == 4)) {
+                    gatherArray(in, at, nCols, cols, s);
                 } else if (raw) {
                     gather(in, at, colRuns, s, out);
                 } else {
@@ -211,6 +218,43 @@ final class SliceCopier implements AutoCloseable {
             }
         }
         return runs;
+    }
+
+    /**
+     * The kept columns of the row at byte {@code at} of {@code in} (2- or 4-byte elements), as stored, appended to
+     * {@code out}: the row is read into a Java array in one bulk copy, gathered by index, and written back in one
+     * bulk copy (a per-element ByteBuffer loop is several times slower when kept columns are scattered).
+     */
+    private void gatherArray(ByteBuffer in, int at, int nCols, int[] cols, int s) {
+        int n = cols.length;
+        ByteBuffer src = in.slice(at, nCols * s).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer dst = out.slice(out.position(), n * s).order(ByteOrder.LITTLE_ENDIAN);
+        if (s == 2) {
+            if (rowShorts.length < nCols) {
+                rowShorts = new short[nCols];
+            }
+            if (outShorts.length < n) {
+                outShorts = new short[n];
+            }
+            src.asShortBuffer().get(rowShorts, 0, nCols);
+            for (int i = 0; i < n; i++) {
+                outShorts[i] = rowShorts[cols[i]];
+            }
+            dst.asShortBuffer().put(outShorts, 0, n);
+        } else {
+            if (rowInts.length < nCols) {
+                rowInts = new int[nCols];
+            }
+            if (outInts.length < n) {
+                outInts = new int[n];
+            }
+            src.asIntBuffer().get(rowInts, 0, nCols);
+            for (int i = 0; i < n; i++) {
+                outInts[i] = rowInts[cols[i]];
+            }
+            dst.asIntBuffer().put(outInts, 0, n);
+        }
+        out.position(out.position() + n * s);
     }
 
     /** The kept column runs of the row at byte {@code at} of {@code in}, as stored, appended to {@code out}. */
