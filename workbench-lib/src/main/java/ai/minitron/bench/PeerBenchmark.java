@@ -16,6 +16,7 @@ import ai.minitron.generate.GenerationConfig;
 import ai.minitron.generate.Generator;
 import ai.minitron.generate.TokenListener;
 import ai.minitron.importance.ActivationPass;
+import ai.minitron.importance.Aggregation;
 import ai.minitron.importance.ActivationStats;
 import ai.minitron.importance.ImportanceBenchmark;
 import ai.minitron.io.TensorDType;
@@ -336,6 +337,14 @@ public final class PeerBenchmark {
         double tokens = (double) ids.length * s.forwardSeq();
         add("importance pass (all metrics) vs our plain forward to hidden", "teacher", ids.length, s.forwardSeq(),
                 tokens, t, Double.NaN, Double.NaN, "PyTorch column = our hidden-state forward; goal ratio >= 1/1.10 = 0.91");
+        // the paper's metric alone (activation with the sequence mean, block importance): what pruning needs
+        ActivationPass paper = new ActivationPass(c, teacher.weights(), List.of(Aggregation.MEAN), false);
+        ActivationStats paperSink = new ActivationStats(); // its accumulators hold only the mean stream
+        double[][] tp = interleave(s.repeats(), () -> ImportanceBenchmark.importanceSeconds(paper, bt, paperSink),
+                () -> ImportanceBenchmark.hiddenForwardSeconds(c, teacher.weights(), bt));
+        add("importance pass (paper's metric only) vs our plain forward to hidden", "teacher", ids.length,
+                s.forwardSeq(), tokens, tp, Double.NaN, Double.NaN,
+                "activation (seq mean) + block importance; PyTorch column = our hidden-state forward");
     }
 
     /** Per-phase wall times of our training-type steps (medians shown), the breakdown of a row. */

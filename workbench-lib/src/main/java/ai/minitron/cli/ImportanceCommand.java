@@ -7,6 +7,7 @@ import ai.minitron.data.CalibrationSet;
 import ai.minitron.data.Corpus;
 import ai.minitron.importance.ActivationPass;
 import ai.minitron.importance.ImportanceBenchmark;
+import ai.minitron.importance.Aggregation;
 import ai.minitron.importance.ImportanceEstimator;
 import ai.minitron.importance.ImportanceResult;
 import ai.minitron.importance.ImportanceTable;
@@ -58,6 +59,11 @@ final class ImportanceCommand implements Callable<Integer> {
 
     @Option(names = "--metrics", split = ",", description = "Metrics to compute (default: all): activation, activation_channel, magnitude, random, taylor, wanda, block_importance, layer_drop, block_drop.")
     List<String> metrics;
+
+    @Option(names = "--seq-aggregations", split = ",", description = "Sequence aggregations the activation pass"
+            + " reduces (default: all): mean, l2, var. The paper's metric alone is --metrics activation,block_importance"
+            + " --seq-aggregations mean (a cheaper pass); wanda needs l2.")
+    List<String> seqAggregations;
 
     @Option(names = "--depth", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "Run the loss-based depth scans (layer drop, block drop); --no-depth skips them (default: on).")
@@ -200,9 +206,20 @@ final class ImportanceCommand implements Callable<Integer> {
         if (ms.isEmpty()) {
             throw new IllegalArgumentException("--metrics: nothing to compute");
         }
+        EnumSet<Aggregation> aggs = EnumSet.allOf(Aggregation.class);
+        if (seqAggregations != null && !seqAggregations.isEmpty()) {
+            aggs = EnumSet.noneOf(Aggregation.class);
+            for (String s : seqAggregations) {
+                try {
+                    aggs.add(Aggregation.parse(s));
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("--seq-aggregations: " + e.getMessage());
+                }
+            }
+        }
         return ImportanceEstimator.Options.defaults().withMetrics(ms).withBatchSize(batchSize).withSeed(seed)
                 .withBlockK(blockK).withDepthSamples(depthSamples).withIncludeFinalNorm(!noFinalNorm)
-                .withStabilityLevels(stabilityLevels);
+                .withStabilityLevels(stabilityLevels).withSeqAggregations(aggs);
     }
 
     private CalibrationSet calibration(LanguageModel lm, Path split) {

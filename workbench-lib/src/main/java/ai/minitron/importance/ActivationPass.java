@@ -53,10 +53,34 @@ public final class ActivationPass {
 
     private final ModelConfig config;
     private final Weights weights;
+    private final List<Aggregation> seqAggregations;
+    private final boolean headChannels;
 
+    /** The full pass: every sequence aggregation, and the per-channel moments of the attention heads. */
     public ActivationPass(ModelConfig config, Weights weights) {
+        this(config, weights, List.of(Aggregation.values()), true);
+    }
+
+    /**
+     * A pass that reduces only what some metrics need: the sequence aggregations {@code seqAggregations} (in
+     * {@link Aggregation} order; "mean" needs Σ|x|, "l2" sqrt(Σx²), "var" both Σx² and Σx), and the per-channel
+     * moments of the attention heads' context only if {@code headChannels} (for {@code activation_channel}).
+     * The paper's metric alone (heads by the per-token L2 norm, neurons and embedding channels, sequence mean)
+     * is {@code (List.of(MEAN), false)}. Block Importance's cosines are always reduced.
+     */
+    public ActivationPass(ModelConfig config, Weights weights, List<Aggregation> seqAggregations, boolean headChannels) {
+        if (seqAggregations.isEmpty()) {
+            throw new IllegalArgumentException("the activation pass needs at least one sequence aggregation");
+        }
         this.config = config;
         this.weights = weights;
+        this.seqAggregations = java.util.Arrays.stream(Aggregation.values()).filter(seqAggregations::contains).toList();
+        this.headChannels = headChannels;
+    }
+
+    /** The accumulator streams this pass fills: its sequence aggregations' keys, in {@link Aggregation} order. */
+    public List<String> seqStreams() {
+        return seqAggregations.stream().map(Aggregation::key).toList();
     }
 
     /** One pass over the set; all statistics in one {@link ActivationStats}. */
@@ -107,7 +131,8 @@ public final class ActivationPass {
             DataType dtype = weights.dataType();
             NDArray ids = bt.inputs(m);
             NDArray mask = bt.mask(m, dtype);
-            Collector col = new Collector(mask == null ? null : mask.toType(reduceType(dtype), false));
+            Collector col = new Collector(mask == null ? null : mask.toType(reduceType(dtype), false), seqAggregations,
+                    headChannels);
             DecoderLM.hiddenStates(config, weights, ids, mask, null, col.taps());
             col.accumulate(bt, shards, shardOf);
         }
@@ -136,9 +161,18 @@ public final class ActivationPass {
      * {@link #accumulate} the per-sample aggregations on the host.
      */
     static final class Collector {
-        private record Pending(ActivationStats.Key key, int units, int parts, List<String> streams) {}
+        /** One reduction awaiting the transfer: its parts in {@code kinds} order, each [B, units]. */
+        private record Pending(ActivationStats.Key key, int units, List<Part> kinds, List<String> streams) {}
+
+        /** What a pushed [B, units] array holds. */
+        private enum Part { SUM_ABS, L2, SUM, TOKEN_SUM }
 
         private final NDArray mask; // [B, T] or null
+        private final List<Aggregation> seqAggs;
+        private final boolean headChannels;
+        private final boolean needAbs;
+        private final boolean needL2;
+        private final boolean needSum;
         private final List<Pending> pending = new ArrayList<>();
         private final NDList reduced = new NDList();
         private NDArray layerIn; // LAYER_IN of the current layer (a copy)
@@ -146,8 +180,31 @@ public final class ActivationPass {
         private NDArray lastOutNorm; // ||LAYER_OUT|| of the previous layer (= this layer's input) [B, T]
         private int lastOutLayer = -2;
 
+        /** Every sequence aggregation and the heads' per-channel moments. */
         Collector(NDArray mask) {
+            this(mask, List.of(Aggregation.values()), true);
+        }
+
+        Collector(NDArray mask, List<Aggregation> seqAggs, boolean headChannels) {
             this.mask = mask;
+            this.seqAggs = seqAggs;
+            this.headChannels = headChannels;
+            this.needAbs = seqAggs.contains(Aggregation.MEAN);
+            this.needL2 = seqAggs.contains(Aggregation.L2) || seqAggs.contains(Aggregation.VAR);
+            this.needSum = seqAggs.contains(Aggregation.VAR);
+        }
+
+        private List<String> streams() {
+            return seqAggs.stream().map(Aggregation::key).toList();
+        }
+
+        /** The parts the sequence aggregations need, in a fixed order. */
+        private List<Part> parts() {
+            List<Part> k = new ArrayList<>();
+            if (needAbs) k.add(Part.SUM_ABS);
+            if (needL2) k.add(Part.L2);
+            if (needSum) k.add(Part.SUM);
+            return k;
         }
 
         Taps taps() {
@@ -194,34 +251,48 @@ public final class ActivationPass {
         void channels(Site site, int layer, NDArray raw) {
             NDArray x = prepare(raw);
             // abs().sum() and square().sum() measured ~2.5x faster than the fused norm(1/2) of torch 2.7.1 CPU
-            NDArray sumAbs = sumOf(x.abs(), 1);
-            NDArray l2 = sumOf(x.square(), 1).sqrt();
-            NDArray sum = x.sum(new int[] {1});
+            List<NDArray> parts = new ArrayList<>();
+            if (needAbs) parts.add(sumOf(x.abs(), 1));
+            if (needL2) parts.add(sumOf(x.square(), 1).sqrt());
+            if (needSum) parts.add(x.sum(new int[] {1}));
             if (x != raw) x.close();
-            push(new ActivationStats.Key(site, layer, CHANNEL), (int) raw.getShape().get(2), SEQ_STREAMS,
-                    sumAbs, l2, sum);
+            push(new ActivationStats.Key(site, layer, CHANNEL), (int) raw.getShape().get(2), parts(), streams(),
+                    parts.toArray(new NDArray[0]));
         }
 
-        /** x [B, T, nH, D]: moments of all nH * D channels, and of each head's per-token L2 norm. */
+        /**
+         * x [B, T, nH, D]: moments of each head's per-token L2 norm n = ||ctx[b, t, h, :]||₂ and, if asked, of all
+         * nH * D channels.
+         */
         void heads(int layer, NDArray raw) {
             NDArray x = prepare(raw);
             int[] seq = {1};
-            NDArray sumAbs = sumOf(x.abs(), 1); // [B,nH,D]
-            NDArray sumSq;
-            NDArray headNorm;
-            try (NDArray sq = x.square()) { // [B,T,nH,D]
-                sumSq = sq.sum(seq); // [B,nH,D]
-                headNorm = sq.sum(new int[] {3}).sqrt(); // n = ||ctx[b,t,h,:]||₂ [B,T,nH]
-            }
-            NDArray sum = x.sum(seq);
-            if (x != raw) x.close();
             int nh = (int) raw.getShape().get(2);
-            push(new ActivationStats.Key(Site.ATTN_HEADS_OUT, layer, CHANNEL), nh * (int) raw.getShape().get(3),
-                    SEQ_STREAMS, sumAbs, sumSq.sqrt(), sum);
-            NDArray normSum = sumOf(headNorm, 1); // [B,nH]; n >= 0, so Σ|n| = Σn
-            NDArray normL2 = sumSq.sum(new int[] {2}).sqrt(); // sqrt(Σ_t n²) = sqrt(Σ_t Σ_d x²) [B,nH]
-            push(new ActivationStats.Key(Site.ATTN_HEADS_OUT, layer, HEAD_NORM), nh, SEQ_STREAMS, normSum, normL2,
-                    normSum);
+            NDArray sumSq = null; // Σ_t x² [B,nH,D]
+            NDArray headNorm; // n [B,T,nH]
+            try (NDArray sq = x.square()) { // [B,T,nH,D]
+                if (headChannels || needL2) {
+                    sumSq = sq.sum(seq);
+                }
+                headNorm = sq.sum(new int[] {3}).sqrt();
+            }
+            if (headChannels) {
+                List<NDArray> parts = new ArrayList<>();
+                if (needAbs) parts.add(sumOf(x.abs(), 1)); // [B,nH,D]
+                if (needL2) parts.add(sumSq.sqrt());
+                if (needSum) parts.add(x.sum(seq));
+                push(new ActivationStats.Key(Site.ATTN_HEADS_OUT, layer, CHANNEL), nh * (int) raw.getShape().get(3),
+                        parts(), streams(), parts.toArray(new NDArray[0]));
+            }
+            if (x != raw) x.close();
+            // n >= 0, so Σ_t|n| = Σ_t n; sqrt(Σ_t n²) = sqrt(Σ_t Σ_d x²)
+            NDArray normSum = sumOf(headNorm, 1); // [B,nH]
+            List<NDArray> parts = new ArrayList<>();
+            if (needAbs) parts.add(normSum);
+            if (needL2) parts.add(sumSq.sum(new int[] {2}).sqrt());
+            if (needSum) parts.add(normSum);
+            push(new ActivationStats.Key(Site.ATTN_HEADS_OUT, layer, HEAD_NORM), nh, parts(), streams(),
+                    parts.toArray(new NDArray[0]));
         }
 
         void layerIn(int layer, NDArray raw) {
@@ -241,15 +312,16 @@ public final class ActivationPass {
             if (mask != null) {
                 cos = cos.mul(mask);
             }
-            push(new ActivationStats.Key(Site.LAYER_OUT, layer, COS), 1, COS_STREAMS, cos.sum(new int[] {1}));
+            push(new ActivationStats.Key(Site.LAYER_OUT, layer, COS), 1, List.of(Part.TOKEN_SUM), COS_STREAMS,
+                    cos.sum(new int[] {1}));
             lastOutNorm = outNorm;
             lastOutLayer = layer;
             layerIn = null;
             layerInNorm = null;
         }
 
-        private void push(ActivationStats.Key key, int units, List<String> streams, NDArray... parts) {
-            pending.add(new Pending(key, units, parts.length, streams));
+        private void push(ActivationStats.Key key, int units, List<Part> kinds, List<String> streams, NDArray... parts) {
+            pending.add(new Pending(key, units, kinds, streams));
             for (NDArray p : parts) {
                 reduced.add(p.flatten());
             }
@@ -263,34 +335,39 @@ public final class ActivationPass {
             for (Pending p : pending) {
                 int u = p.units();
                 int block = bsz * u;
+                List<Part> kinds = p.kinds();
+                int iAbs = kinds.indexOf(Part.SUM_ABS);
+                int iL2 = kinds.indexOf(Part.L2);
+                int iSum = kinds.indexOf(Part.SUM);
                 for (int b = 0; b < bsz; b++) {
                     ChannelAccumulator acc = shards.get(shardOf[b]).getOrCreate(p.key(), u, p.streams());
                     long tokens = bt.lengths()[b];
-                    if (p.parts() == 3) {
-                        int ia = off + b * u;
-                        int iq = ia + block;
-                        int is = iq + block;
+                    int base = off + b * u;
+                    if (kinds.get(0) == Part.TOKEN_SUM) {
                         for (int c = 0; c < u; c++) {
-                            double sumAbs = v[ia + c];
-                            double l2 = v[iq + c];
-                            double sumSq = l2 * l2;
-                            double sum = v[is + c];
-                            double mean = sumAbs / tokens;
-                            acc.add(0, c, mean, mean * mean);
-                            acc.add(1, c, l2, sumSq);
-                            double mu = sum / tokens;
-                            double var = Math.max(0.0, sumSq / tokens - mu * mu);
-                            acc.add(2, c, var, var * var);
+                            double x = v[base + c];
+                            acc.add(0, c, x, x * x);
                         }
                     } else {
                         for (int c = 0; c < u; c++) {
-                            double x = v[off + b * u + c];
-                            acc.add(0, c, x, x * x);
+                            int stream = 0;
+                            for (Aggregation agg : seqAggs) {
+                                double value = switch (agg) {
+                                    case MEAN -> v[base + iAbs * block + c] / tokens;
+                                    case L2 -> v[base + iL2 * block + c];
+                                    case VAR -> {
+                                        double l2 = v[base + iL2 * block + c];
+                                        double mu = v[base + iSum * block + c] / tokens;
+                                        yield Math.max(0.0, l2 * l2 / tokens - mu * mu);
+                                    }
+                                };
+                                acc.add(stream++, c, value, value * value);
+                            }
                         }
                     }
                     acc.addSamples(1, tokens);
                 }
-                off += p.parts() * block;
+                off += kinds.size() * block;
             }
             if (off != v.length) {
                 throw new IllegalStateException("reduction bookkeeping mismatch: " + off + " != " + v.length);

@@ -91,6 +91,17 @@ public final class Comparisons {
      */
     public static Table stability(ModelConfig c, Weights w, ActivationStats full, int fullSamples,
             List<Subset> subsets, double keepFraction, boolean includeFinalNorm) {
+        return stability(c, w, full, fullSamples, subsets, keepFraction, includeFinalNorm,
+                java.util.EnumSet.allOf(Aggregation.class), true);
+    }
+
+    /**
+     * The same, for statistics of a pass that reduced only {@code seqAggs} (and the heads' per-channel moments only
+     * if {@code headChannels}): metrics and aggregations the statistics cannot give are left out.
+     */
+    public static Table stability(ModelConfig c, Weights w, ActivationStats full, int fullSamples,
+            List<Subset> subsets, double keepFraction, boolean includeFinalNorm, java.util.Set<Aggregation> seqAggs,
+            boolean headChannels) {
         StringColumn axis = StringColumn.create("axis");
         IntColumn layer = IntColumn.create("layer");
         StringColumn metric = StringColumn.create("metric");
@@ -104,11 +115,14 @@ public final class Comparisons {
         record Spec(Metric metric, Aggregation batch, Aggregation seq) {}
         List<Spec> specs = new ArrayList<>();
         for (Metric m : new Metric[] {Metric.ACTIVATION, Metric.ACTIVATION_CHANNEL}) {
+            if (m == Metric.ACTIVATION_CHANNEL && !headChannels) continue;
             for (Aggregation bAgg : Aggregation.values()) {
-                for (Aggregation sAgg : Aggregation.values()) specs.add(new Spec(m, bAgg, sAgg));
+                for (Aggregation sAgg : Aggregation.values()) {
+                    if (seqAggs.contains(sAgg)) specs.add(new Spec(m, bAgg, sAgg));
+                }
             }
         }
-        specs.add(new Spec(Metric.WANDA, null, null));
+        if (seqAggs.contains(Aggregation.L2) && headChannels) specs.add(new Spec(Metric.WANDA, null, null)); // o_proj inputs
         specs.add(new Spec(Metric.BLOCK_IMPORTANCE, null, null));
         for (Spec s : specs) {
             AxisScores ref = scores(c, w, full, s.metric(), s.batch(), s.seq(), includeFinalNorm);

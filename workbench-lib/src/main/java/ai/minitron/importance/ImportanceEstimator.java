@@ -47,9 +47,18 @@ public final class ImportanceEstimator {
      * @param topFraction k = fraction · units of the agreement table's top-k overlap
      */
     public record Options(Set<Metric> metrics, int batchSize, long seed, int[] blockK, int depthSamples,
-            boolean includeFinalNorm, int stabilityLevels, double keepFraction, double topFraction) {
+            boolean includeFinalNorm, int stabilityLevels, double keepFraction, double topFraction,
+            Set<Aggregation> seqAggregations) {
         public Options {
             metrics = metrics.isEmpty() ? EnumSet.noneOf(Metric.class) : EnumSet.copyOf(metrics);
+            if (seqAggregations == null || seqAggregations.isEmpty()) {
+                throw new IllegalArgumentException("at least one sequence aggregation is needed (mean, l2, var)");
+            }
+            seqAggregations = EnumSet.copyOf(seqAggregations);
+            if (metrics.contains(Metric.WANDA) && !seqAggregations.contains(Aggregation.L2)) {
+                throw new IllegalArgumentException("the wanda metric needs the l2 sequence aggregation (its input norms);"
+                        + " sequence aggregations given: " + seqAggregations);
+            }
             if (batchSize < 1) throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
             if (depthSamples < 0) throw new IllegalArgumentException("depth samples must be >= 0, got " + depthSamples);
             if (!(keepFraction > 0 && keepFraction <= 1)) {
@@ -63,42 +72,57 @@ public final class ImportanceEstimator {
 
         /** Every metric; batch 8; seed 1234; blocks of 2; all samples; final norm included; N/2 and N/4. */
         public static Options defaults() {
-            return new Options(EnumSet.allOf(Metric.class), 8, 1234, new int[] {2}, 0, true, 2, 0.5, 0.1);
+            return new Options(EnumSet.allOf(Metric.class), 8, 1234, new int[] {2}, 0, true, 2, 0.5, 0.1,
+                    EnumSet.allOf(Aggregation.class));
         }
 
         public Options withMetrics(Set<Metric> m) {
             return new Options(m, batchSize, seed, blockK, depthSamples, includeFinalNorm, stabilityLevels,
-                    keepFraction, topFraction);
+                    keepFraction, topFraction, seqAggregations);
         }
 
         public Options withBatchSize(int b) {
             return new Options(metrics, b, seed, blockK, depthSamples, includeFinalNorm, stabilityLevels,
-                    keepFraction, topFraction);
+                    keepFraction, topFraction, seqAggregations);
         }
 
         public Options withSeed(long s) {
             return new Options(metrics, batchSize, s, blockK, depthSamples, includeFinalNorm, stabilityLevels,
-                    keepFraction, topFraction);
+                    keepFraction, topFraction, seqAggregations);
         }
 
         public Options withBlockK(int... k) {
             return new Options(metrics, batchSize, seed, k, depthSamples, includeFinalNorm, stabilityLevels,
-                    keepFraction, topFraction);
+                    keepFraction, topFraction, seqAggregations);
         }
 
         public Options withDepthSamples(int n) {
             return new Options(metrics, batchSize, seed, blockK, n, includeFinalNorm, stabilityLevels,
-                    keepFraction, topFraction);
+                    keepFraction, topFraction, seqAggregations);
         }
 
         public Options withIncludeFinalNorm(boolean b) {
             return new Options(metrics, batchSize, seed, blockK, depthSamples, b, stabilityLevels, keepFraction,
-                    topFraction);
+                    topFraction, seqAggregations);
         }
 
         public Options withStabilityLevels(int n) {
             return new Options(metrics, batchSize, seed, blockK, depthSamples, includeFinalNorm, n, keepFraction,
-                    topFraction);
+                    topFraction, seqAggregations);
+        }
+
+        /** Whether a metric reads the per-channel moments of the attention heads' context (o_proj's input). */
+        public boolean needsHeadChannels() {
+            return metrics.contains(Metric.ACTIVATION_CHANNEL) || metrics.contains(Metric.WANDA);
+        }
+
+        /**
+         * Only these sequence aggregations (the activation pass reduces nothing the others would need): e.g.
+         * {@code EnumSet.of(MEAN)} with metrics {activation, block_importance} is the paper's metric alone.
+         */
+        public Options withSeqAggregations(Set<Aggregation> aggs) {
+            return new Options(metrics, batchSize, seed, blockK, depthSamples, includeFinalNorm, stabilityLevels,
+                    keepFraction, topFraction, aggs);
         }
 
         /** The same options without the loss-based depth metrics (block importance stays: it is free). */
@@ -130,7 +154,8 @@ public final class ImportanceEstimator {
      */
     public static ImportanceResult run(ModelConfig c, Weights w, CalibrationSet cal, Options o, java.nio.file.Path modelDir,
             Progress progress) {
-        return run(c, w, cal, o, modelDir, progress, new ActivationPass(c, w)::run);
+        return run(c, w, cal, o, modelDir, progress, new ActivationPass(c, w, List.copyOf(o.seqAggregations()),
+                o.needsHeadChannels())::run);
     }
 
     /**
@@ -170,7 +195,7 @@ public final class ImportanceEstimator {
             java.util.Collections.reverse(subsets); // N/2 first
             if (m.contains(Metric.ACTIVATION)) {
                 for (Aggregation b : Aggregation.values()) {
-                    for (Aggregation s : Aggregation.values()) {
+                    for (Aggregation s : o.seqAggregations()) {
                         rows.add(ActivationMetric.scores(c, full, Metric.ACTIVATION, b, s, o.includeFinalNorm()),
                                 Metric.ACTIVATION.key(), b.key(), s.key(), n, tokens);
                     }
@@ -178,7 +203,7 @@ public final class ImportanceEstimator {
             }
             if (m.contains(Metric.ACTIVATION_CHANNEL)) {
                 for (Aggregation b : Aggregation.values()) {
-                    for (Aggregation s : Aggregation.values()) {
+                    for (Aggregation s : o.seqAggregations()) {
                         AxisScores a = ActivationMetric.scores(c, full, Metric.ACTIVATION_CHANNEL, b, s,
                                 o.includeFinalNorm());
                         rows.add(new AxisScores(null, a.heads(), null, null), Metric.ACTIVATION_CHANNEL.key(),
@@ -284,6 +309,9 @@ public final class ImportanceEstimator {
         opts.addProperty("stability_levels", o.stabilityLevels());
         opts.addProperty("keep_fraction", o.keepFraction());
         opts.addProperty("top_fraction", o.topFraction());
+        JsonArray seqAggs = new JsonArray();
+        o.seqAggregations().forEach(a -> seqAggs.add(a.key()));
+        opts.add("seq_aggregations", seqAggs);
         run.add("options", opts);
         JsonObject res = new JsonObject();
         if (baseline != null) {
@@ -301,7 +329,8 @@ public final class ImportanceEstimator {
         ImportanceTable table = rows.build(run);
         Table agreement = table.table().rowCount() > 0 ? Comparisons.agreement(table, o.topFraction()) : null;
         Table stability = full != null && !subsets.isEmpty()
-                ? Comparisons.stability(c, w, full, n, subsets, o.keepFraction(), o.includeFinalNorm()) : null;
+                ? Comparisons.stability(c, w, full, n, subsets, o.keepFraction(), o.includeFinalNorm(),
+                        o.seqAggregations(), o.needsHeadChannels()) : null;
         return new ImportanceResult(table, full, agreement, stability, run);
     }
 

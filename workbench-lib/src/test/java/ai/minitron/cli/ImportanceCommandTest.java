@@ -67,6 +67,31 @@ class ImportanceCommandTest {
     }
 
     @Test
+    void thePapersMetricAloneReducesOnlyTheSequenceMean() throws Exception {
+        Path out = tmp.resolve("paper");
+        CliRun r = CliRun.of("importance", "--model", model.toString(), "--data", "../data/corpus/test.txt",
+                "--samples", "4", "--seq-len", "16", "--out", out.toString(), "--metrics", "activation,block_importance",
+                "--seq-aggregations", "mean", "--no-depth", "--no-charts", "--batch-size", "2");
+        assertEquals(0, r.code(), r.err());
+        ImportanceTable t = ImportanceTable.load(out);
+        assertEquals(java.util.List.of("activation", "block_importance"), t.metrics());
+        java.util.Set<String> seq = new java.util.TreeSet<>(t.table().stringColumn("seq_agg").asList());
+        assertEquals(java.util.Set.of("mean", ImportanceTable.NONE), seq, "only the sequence mean (and BI's none)");
+        assertEquals("[\"mean\"]", t.run().getAsJsonObject("options").get("seq_aggregations").toString());
+        assertEquals(4, t.where("activation", "l2", "mean").ranking("heads", 0).length);
+
+        CliRun bad = CliRun.of("importance", "--model", model.toString(), "--data", "../data/corpus/test.txt",
+                "--samples", "4", "--seq-len", "16", "--out", tmp.resolve("bad").toString(), "--metrics", "wanda",
+                "--seq-aggregations", "mean", "--no-depth");
+        assertEquals(1, bad.code());
+        assertTrue(bad.err().contains("wanda") && bad.err().contains("l2"), bad.err());
+        CliRun unknown = CliRun.of("importance", "--model", model.toString(), "--data", "../data/corpus/test.txt",
+                "--samples", "4", "--seq-len", "16", "--out", tmp.resolve("bad2").toString(), "--seq-aggregations", "median");
+        assertEquals(1, unknown.code());
+        assertTrue(unknown.err().contains("--seq-aggregations") && unknown.err().contains("median"), unknown.err());
+    }
+
+    @Test
     void badInputFailsWithOneClearLine() throws Exception {
         CliRun r = CliRun.of("importance", "--model", model.toString(), "--data", "validation", "--samples",
                 "100000", "--seq-len", "32", "--out", tmp.resolve("x").toString());

@@ -34,7 +34,8 @@ class PeerBenchSmokeTest {
                 "forward (logits, no autograd)|tiny random Llama|2", "forward (logits, no autograd)|teacher|2",
                 "training step (fwd+bwd+AdamW)|teacher|2", "distillation step (fwd KL)|teacher -> width-pruned|2",
                 "distillation step (fwd KL)|tiny random Llama -> pruned|2",
-                "importance pass (all metrics) vs our plain forward to hidden|teacher|2");
+                "importance pass (all metrics) vs our plain forward to hidden|teacher|2",
+                "importance pass (paper's metric only) vs our plain forward to hidden|teacher|2");
         assertEquals(expected.size(), t.rowCount(), t.print());
         for (int i = 0; i < t.rowCount(); i++) {
             String key = t.stringColumn("workload").get(i) + "|" + t.stringColumn("model").get(i) + "|"
