@@ -4,9 +4,9 @@ import com.google.gson.JsonObject;
 
 /**
  * How much compute the reproduction spends: data sizes, the distillation token budget D shared by the
- * experiments, and the factors derived from it. {@link #full()} is sized so that all nine experiments
- * fit in about half an hour on 2 CPU cores with the embedded teacher; {@link #quick()} only checks that the
- * pipeline runs end to end (its numbers mean nothing).
+ * experiments, and the factors derived from it, and how many seeds every arm runs with. {@link #full()} is sized
+ * so that all nine experiments, 3 seeds each, fit in under an hour on 2 CPU cores with the embedded teacher;
+ * {@link #quick()} only checks that the pipeline runs end to end (its numbers mean nothing).
  *
  * @param name "full" or "quick"
  * @param seqLen tokens per training / validation / calibration row
@@ -66,15 +66,19 @@ public record ComputeBudget(String name, int seqLen, int batchSize, int calibrat
     }
 
     /**
-     * The full run: D = 131,072 student tokens (256 steps of 4 x 128) per compared distillation, 65,536 for
-     * each of the 5 best search candidates (validated every 32 steps), 16,384 for prune + distill against
-     * 40 x 16,384 from scratch; 64 calibration rows, 8 for the depth scans, 16 validation rows (2,048
-     * tokens, the same for every model). Measured on the idle 2-core machine: 4.1 min at 1/16 of these token
-     * budgets, 15 min at 1/2 (README, Results, has the run at this size). {@link #scaled} multiplies the
-     * token budgets for a machine with more time.
+     * The full run, 3 seeds per arm: D = 65,536 student tokens (128 steps of 4 x 128) per compared distillation,
+     * 32,768 for each of the 5 best search candidates (validated every 16 steps), 8,192 for prune + distill
+     * against 40 x 8,192 from scratch; 64 calibration rows, 8 for the depth scans, 16 validation rows (2,048
+     * tokens, the same for every model and seed).
+     *
+     * <p>Sized for about 55 minutes on 2 idle cores. The single-seed run at twice these token budgets (now
+     * {@code scaled(2).withSeeds(1)}) took 34.4 min on the idle 2-core machine and 4.1 min at 1/16 of them, so
+     * one seed costs about 2.0 min + 32.3 min x (tokens / those budgets); at half the tokens that is 18.2 min a
+     * seed, 55 min for three (the README, "Paper findings in miniature", has the arithmetic). {@link #scaled}
+     * multiplies the token budgets for a machine with more time.
      */
     public static ComputeBudget full() {
-        return new ComputeBudget("full", 128, 4, 64, 8, 16, 131_072, 65_536, 4, 5, 16_384, 40, 4, 1e-3, DEFAULT_SEEDS);
+        return new ComputeBudget("full", 128, 4, 64, 8, 16, 65_536, 32_768, 4, 5, 8_192, 40, 4, 1e-3, DEFAULT_SEEDS);
     }
 
     /** This budget with every token budget (distillation, search, scratch) multiplied by {@code k}. */

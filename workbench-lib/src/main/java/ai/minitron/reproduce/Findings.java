@@ -263,6 +263,15 @@ public final class Findings {
                         + " and " + seeds + " seed(s) per arm, not '" + lab.budget().name() + "' with seed " + lab.seed()
                         + " and " + lab.budget().seeds() + ": use another --out or the same options");
             }
+            // The same name with other sizes (the full budget before it was halved for 3 seeds) does not mix either.
+            JsonObject stored = b.deepCopy();
+            if (!stored.has("seeds")) {
+                stored.addProperty("seeds", 1);
+            }
+            if (!stored.equals(lab.budget().toJson())) {
+                throw new IllegalArgumentException(out + " holds results of another '" + budget + "' budget (" + stored
+                        + ", not " + lab.budget().toJson() + "): use another --out");
+            }
             String teacher = run.has("teacher_hash") ? run.get("teacher_hash").getAsString() : null;
             String now = Provenance.checkpointHash(lab.teacherDir());
             if (teacher != null && !teacher.equals(now)) {

@@ -77,8 +77,8 @@ public final class OverSeeds {
         Interval interval = interval(d);
 
         String unit = e.unit();
-        StringBuilder m = new StringBuilder(String.format(Locale.ROOT, "d: %s %s over %d seeds (per seed:", interval.format(4),
-                unit, n));
+        StringBuilder m = new StringBuilder(String.format(Locale.ROOT, "d: %s %s over %d %s (per seed:",
+                interval.format(4), unit, n, n == 1 ? "seed" : "seeds"));
         for (double v : d) {
             m.append(String.format(Locale.ROOT, " %.4f", v));
         }

@@ -137,6 +137,16 @@ class ReproduceCommandTest {
                         () -> Findings.run(other, Set.of(1), "x", null));
                 assertTrue(ex.getMessage().contains(seeds + " seed(s) per arm"), ex.getMessage());
             }
+            // And a budget of the same name and seeds with other token budgets.
+            ComputeBudget q = ComputeBudget.quick();
+            ComputeBudget longer = new ComputeBudget(q.name(), q.seqLen(), q.batchSize(), q.calibrationSamples(),
+                    q.depthSamples(), q.validationRows(), 2 * q.distillTokens(), q.searchTokens(), q.searchStages(),
+                    q.searchTopK(), q.scratchTokens(), q.scratchFactor(), q.iterativeSteps(), q.lr(), q.seeds());
+            try (Lab other = Lab.open(TEACHER, CORPUS, out, longer, 7, null)) {
+                IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
+                        () -> Findings.run(other, Set.of(1), "x", null));
+                assertTrue(ex.getMessage().contains("another 'quick' budget"), ex.getMessage());
+            }
         }
         assertEquals(List.of(), started);
         assertEquals(9, reused.size());
