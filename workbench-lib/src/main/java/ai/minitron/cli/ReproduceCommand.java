@@ -26,7 +26,7 @@ final class ReproduceCommand implements Callable<Integer> {
     @Option(names = "--only", description = "Experiments to run, e.g. 1,3,5 (default: all nine).")
     String only;
 
-    @Option(names = "--seed", defaultValue = "1234", description = "Seed of data order, calibration, validation rows, random baseline and initialisation (default ${DEFAULT-VALUE}).")
+    @Option(names = "--seed", defaultValue = "1234", description = "Seed of data order, calibration, validation rows, random baseline and initialisation; seed i of --seeds derives from it (default ${DEFAULT-VALUE}).")
     long seed;
 
     @Option(names = "--scale", defaultValue = "1", description = "Multiply the full run's token budgets (default ${DEFAULT-VALUE}).")
