@@ -26,11 +26,15 @@ final class ReproduceCommand implements Callable<Integer> {
     @Option(names = "--only", description = "Experiments to run, e.g. 1,3,5 (default: all nine).")
     String only;
 
-    @Option(names = "--seed", defaultValue = "1234", description = "Seed of data order, calibration, validation rows, random baseline and initialisation (default ${DEFAULT-VALUE}).")
+    @Option(names = "--seed", defaultValue = "1234", description = "Seed of data order, calibration, validation rows, random baseline and initialisation; seed i of --seeds derives from it (default ${DEFAULT-VALUE}).")
     long seed;
 
     @Option(names = "--scale", defaultValue = "1", description = "Multiply the full run's token budgets (default ${DEFAULT-VALUE}).")
     int scale;
+
+    @Option(names = "--seeds", description = "Seeds per arm; each verdict rests on the t interval over them (default "
+            + ComputeBudget.DEFAULT_SEEDS + "; seed i derives from --seed).")
+    Integer seeds;
 
     @Option(names = "--zero-shot", description = "Only the findings that need no retraining (1, 2, 5, 8, 9), each with a"
             + " paired bootstrap interval over validation windows and a three-valued verdict; for real models (--model).")
@@ -53,9 +57,17 @@ final class ReproduceCommand implements Callable<Integer> {
         if (zeroShot && scale != 1) {
             throw new IllegalArgumentException("--scale multiplies retraining budgets; --zero-shot has none");
         }
+        if (seeds != null) {
+            if (zeroShot) {
+                throw new IllegalArgumentException("--seeds: --zero-shot decides on a bootstrap over validation windows"
+                        + " with one seed");
+            }
+            budget = budget.withSeeds(seeds);
+        }
         String command = "minitron reproduce --out " + out + (zeroShot ? " --zero-shot" : "")
                 + (teacher.equals(Path.of("data/teacher")) ? "" : " --model " + teacher) + (quick ? " --quick" : "")
-                + (scale != 1 ? " --scale " + scale : "") + (only != null ? " --only " + only : "") + " --seed " + seed;
+                + (scale != 1 ? " --scale " + scale : "") + (only != null ? " --only " + only : "") + " --seed " + seed
+                + (seeds != null ? " --seeds " + seeds : "");
         List<Findings.Summary> done;
         try (OutputLock lock = output.lockAndOpen(out, OutputKind.REPRODUCE, null); ProgressBars bars = new ProgressBars();
                 Lab lab = Lab.open(teacher, corpus, out, budget, seed, bars::update)) {
@@ -75,9 +87,11 @@ final class ReproduceCommand implements Callable<Integer> {
             });
             OutputDir.complete(out, OutputKind.REPRODUCE.key, null);
         }
-        System.out.printf("%-3s %-44s %-13s %s%n", "#", "finding", "verdict", "measurement");
+        System.out.printf("%-3s %-44s %-13s %-32s %-7s %s%n", "#", "finding", "verdict", "d [95% interval]", "seeds",
+                "measurement");
         for (Findings.Summary s : done) {
-            System.out.printf("%-3d %-44s %-13s %s%n", s.number(), s.finding(), s.verdictLabel(), s.measurement());
+            System.out.printf("%-3d %-44s %-13s %-32s %-7s %s%n", s.number(), s.finding(), s.verdictLabel(),
+                    Findings.interval(s), s.seeds() == null ? "-" : s.seeds(), s.measurement());
         }
         System.out.println("findings written to " + out.resolve(Findings.TABLE_FILE) + " and "
                 + out.resolve(Findings.MARKDOWN_FILE));

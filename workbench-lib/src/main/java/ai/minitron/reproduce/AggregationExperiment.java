@@ -54,7 +54,13 @@ public final class AggregationExperiment implements Experiment {
     }
 
     @Override
-    public Outcome run(Lab lab) {
+    public String statistic() {
+        return "d = mean zero-shot loss of (L2, mean) and (mean, mean) - mean zero-shot loss of the variance-based"
+                + " aggregations";
+    }
+
+    @Override
+    public Trial trial(Lab lab) {
         ImportanceTable imp = lab.importance();
         PrunePlan plan = new Shapes(lab.teacherConfig()).aggregationTarget();
         List<Result> results = new ArrayList<>();
@@ -68,7 +74,27 @@ public final class AggregationExperiment implements Experiment {
                 lab.progress().update("aggregations", ++done, 9);
             }
         }
-        return outcome(results, Shapes.params(new Shapes(lab.teacherConfig()).config(plan)));
+        return Trial.of(outcome(results, Shapes.params(new Shapes(lab.teacherConfig()).config(plan))),
+                "paper's two - variance-based", paperMinusVariance(results));
+    }
+
+    /** Mean loss of {(L2, mean), (mean, mean)} minus the mean loss of the aggregations with a variance. */
+    static double paperMinusVariance(List<Result> results) {
+        double paper = 0;
+        double variance = 0;
+        int np = 0;
+        int nv = 0;
+        for (Result r : results) {
+            if ((r.batch().equals("l2") || r.batch().equals("mean")) && r.seq().equals("mean")) {
+                paper += r.loss();
+                np++;
+            }
+            if (r.batch().equals("var") || r.seq().equals("var")) {
+                variance += r.loss();
+                nv++;
+            }
+        }
+        return paper / np - variance / nv;
     }
 
     @Override

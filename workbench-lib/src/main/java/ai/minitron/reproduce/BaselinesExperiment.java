@@ -40,12 +40,34 @@ public final class BaselinesExperiment implements Experiment {
     }
 
     @Override
-    public Outcome run(Lab lab) {
+    public String statistic() {
+        return "d = loss(activation) - loss(baseline), zero-shot and after equal distillation, for magnitude and random";
+    }
+
+    @Override
+    public Trial trial(Lab lab) {
         Map<String, Run> runs = new LinkedHashMap<>();
         for (String m : METRICS) {
             runs.put(m, StandardRuns.widthDistilled(lab, m, "fkl", StandardRuns.forwardKl()));
         }
-        return outcome(runs);
+        return new Trial(outcome(runs), parts(runs));
+    }
+
+    /** activation - each baseline, zero-shot and distilled. */
+    static Map<String, Double> parts(Map<String, Run> runs) {
+        Run act = runs.get(Metric.ACTIVATION.key());
+        Map<String, Double> p = new LinkedHashMap<>();
+        for (var e : runs.entrySet()) {
+            if (e.getValue() != act) {
+                p.put("activation - " + e.getKey() + " (zero-shot)", act.zeroShot() - e.getValue().zeroShot());
+            }
+        }
+        for (var e : runs.entrySet()) {
+            if (e.getValue() != act) {
+                p.put("activation - " + e.getKey() + " (distilled)", act.finalLoss() - e.getValue().finalLoss());
+            }
+        }
+        return p;
     }
 
     /** The zero-shot comparison adds the gradient (Taylor) and weight × activation (Wanda) baselines. */

@@ -44,7 +44,13 @@ public final class DepthBlockExperiment implements Experiment {
     }
 
     @Override
-    public Outcome run(Lab lab) {
+    public String statistic() {
+        return "d = zero-shot loss(contiguous block by block-drop loss) - zero-shot loss(individually least important"
+                + " layers by layer-drop loss)";
+    }
+
+    @Override
+    public Trial trial(Lab lab) {
         ImportanceTable imp = lab.importance();
         int n = lab.teacherConfig().numHiddenLayers();
         int k = lab.halfDepth();
@@ -63,7 +69,8 @@ public final class DepthBlockExperiment implements Experiment {
                 losses.put(e.getKey(), lab.validationLoss(p.config(), w));
             }
         }
-        return outcome(choices, losses);
+        return Trial.of(outcome(choices, losses), "block - individual",
+                losses.get("contiguous (block-drop loss)") - losses.get("individual (layer-drop loss)"));
     }
 
     @Override

@@ -32,15 +32,22 @@ import tech.tablesaw.api.Table;
  * Runs the reproduction's {@link Experiment}s on one {@link Lab} and writes, under the output directory:
  *
  * <pre>
- *   findings.arrow            one row per measured number: experiment, finding, paper_claim, setting, metric, value, holds
- *   findings.md               one table line per experiment: the claim, the rule, our measurement, holds
- *   run.json                  seed, budget, wall time per experiment, git commit, command
- *   experiments/N-name/       rows.arrow, detail.arrow (curves, per-candidate numbers), summary.json
- *   importance/, runs/        the shared teacher importance pass and every retraining run (reused on re-run)
+ *   findings.arrow            one row per measured number: experiment, finding, paper_claim, setting, metric, value
+ *                             (the mean over seeds), holds, verdict, d_mean, d_lo, d_hi (the decided difference and
+ *                             its 95 % interval, NaN without one), n_seeds
+ *   findings.md               one table line per experiment: the claim, the rule, our measurement, d [95 % interval],
+ *                             n, verdict
+ *   run.json                  seed, the derived per-seed seeds, budget, wall time per experiment, git commit, command
+ *   experiments/N-name/       rows.arrow, detail.arrow (curves, per-candidate numbers; a seed column), summary.json
+ *   seeds/I/importance, runs/ seed I's importance pass and retraining runs (reused on re-run); the zero-shot budget
+ *                             keeps its single importance pass in importance/
  * </pre>
  *
+ * The full (retraining) budgets run every experiment once per seed and decide over the seeds
+ * ({@link OverSeeds}); the zero-shot budget decides each finding on a paired bootstrap over validation windows.
  * An experiment whose summary.json exists is not run again: its stored results are reused, so an
- * interrupted run resumes at experiment granularity (and, inside an experiment, at finished retraining runs).
+ * interrupted run resumes at experiment granularity (and, inside an experiment, at each seed's finished
+ * retraining runs).
  */
 public final class Findings {
     public static final String TABLE_FILE = "findings.arrow";
@@ -56,9 +63,15 @@ public final class Findings {
         void finished(Experiment e, Summary s, boolean reused);
     }
 
-    /** The stored verdict of one experiment. */
+    /**
+     * The stored verdict of one experiment.
+     *
+     * @param seeds seeds the verdict rests on (1 for the zero-shot budget; null in summaries written before seeds)
+     * @param unit the unit of the difference d ("nats", "(Kendall tau)")
+     */
     public record Summary(int number, String name, String finding, String paperClaim, String rule, String measurement,
-            boolean holds, double seconds, String verdict, Double diffMean, Double diffLo, Double diffHi) {
+            boolean holds, double seconds, String verdict, Double diffMean, Double diffLo, Double diffHi, Integer seeds,
+            String unit) {
         /** "holds", "fails", "inconclusive" for a verdict with an interval; "yes" / "no" for a single-run rule. */
         public String verdictLabel() {
             return verdict != null ? verdict : holds ? "yes" : "no";
@@ -158,7 +171,8 @@ public final class Findings {
             Summary s = new Summary(e.number(), e.name(), e.finding(), zeroShot ? e.zeroShot().claim() : e.paperClaim(),
                     o.rule(), o.measurement(), o.holds(), (System.nanoTime() - s0) / 1e9,
                     o.verdict() == null ? null : o.verdict().label(), d == null ? null : d.mean(),
-                    d == null ? null : d.lo(), d == null ? null : d.hi());
+                    d == null ? null : d.lo(), d == null ? null : d.hi(), zeroShot ? 1 : lab.budget().seeds(),
+                    zeroShot ? "nats" : e.unit());
             write(dir, e, o, s);
             ran.add(s);
             if (listener != null) listener.finished(e, s, false);
@@ -174,7 +188,7 @@ public final class Findings {
     private static void write(Path dir, Experiment e, Outcome o, Summary s) {
         try {
             Files.createDirectories(dir);
-            ArrowIo.write(rowsTable(e, o), dir.resolve("rows.arrow"));
+            ArrowIo.write(rowsTable(e, o, s.seeds()), dir.resolve("rows.arrow"));
             ArrowIo.write(o.detail(), dir.resolve("detail.arrow"),
                     Map.of("experiment", String.valueOf(e.number()), "name", e.name()));
             AtomicFiles.writeString(dir.resolve("summary.json"), GSON.toJson(s) + "\n");
@@ -184,8 +198,8 @@ public final class Findings {
         }
     }
 
-    /** The long findings rows of one experiment. */
-    static Table rowsTable(Experiment e, Outcome o) {
+    /** The long findings rows of one experiment (values are means over {@code seeds} seeds). */
+    static Table rowsTable(Experiment e, Outcome o, int seeds) {
         IntColumn exp = IntColumn.create("experiment");
         StringColumn finding = StringColumn.create("finding");
         StringColumn claim = StringColumn.create("paper_claim");
@@ -194,7 +208,16 @@ public final class Findings {
         DoubleColumn value = DoubleColumn.create("value");
         BooleanColumn holds = BooleanColumn.create("holds");
         StringColumn verdict = StringColumn.create("verdict");
+        DoubleColumn dMean = DoubleColumn.create("d_mean");
+        DoubleColumn dLo = DoubleColumn.create("d_lo");
+        DoubleColumn dHi = DoubleColumn.create("d_hi");
+        IntColumn nSeeds = IntColumn.create("n_seeds");
+        Interval d = o.difference();
         for (Outcome.Row r : o.rows()) {
+            dMean.append(d == null ? Double.NaN : d.mean());
+            dLo.append(d == null ? Double.NaN : d.lo());
+            dHi.append(d == null ? Double.NaN : d.hi());
+            nSeeds.append(seeds);
             verdict.append(o.verdict() == null ? (o.holds() ? "yes" : "no") : o.verdict().label());
             exp.append(e.number());
             finding.append(e.finding());
@@ -204,7 +227,8 @@ public final class Findings {
             value.append(r.value());
             holds.append(o.holds());
         }
-        return Table.create("findings", exp, finding, claim, setting, metric, value, holds, verdict);
+        return Table.create("findings", exp, finding, claim, setting, metric, value, holds, verdict, dMean, dLo, dHi,
+                nSeeds);
     }
 
     static Summary readSummary(Path dir) {
@@ -232,10 +256,21 @@ public final class Findings {
             JsonObject run = Json.parse(Files.readString(f)).getAsJsonObject();
             String budget = run.getAsJsonObject("budget").get("name").getAsString();
             long seed = run.get("seed").getAsLong();
-            if (!budget.equals(lab.budget().name()) || seed != lab.seed()) {
+            JsonObject b = run.getAsJsonObject("budget");
+            int seeds = b.has("seeds") ? b.get("seeds").getAsInt() : 1;
+            if (!budget.equals(lab.budget().name()) || seed != lab.seed() || seeds != lab.budget().seeds()) {
                 throw new IllegalArgumentException(out + " holds results of the '" + budget + "' budget with seed " + seed
-                        + ", not '" + lab.budget().name() + "' with seed " + lab.seed()
-                        + ": use another --out or the same options");
+                        + " and " + seeds + " seed(s) per arm, not '" + lab.budget().name() + "' with seed " + lab.seed()
+                        + " and " + lab.budget().seeds() + ": use another --out or the same options");
+            }
+            // The same name with other sizes (the full budget before it was halved for 3 seeds) does not mix either.
+            JsonObject stored = b.deepCopy();
+            if (!stored.has("seeds")) {
+                stored.addProperty("seeds", 1);
+            }
+            if (!stored.equals(lab.budget().toJson())) {
+                throw new IllegalArgumentException(out + " holds results of another '" + budget + "' budget (" + stored
+                        + ", not " + lab.budget().toJson() + "): use another --out");
             }
             String teacher = run.has("teacher_hash") ? run.get("teacher_hash").getAsString() : null;
             String now = Provenance.checkpointHash(lab.teacherDir());
@@ -299,6 +334,11 @@ public final class Findings {
         run.addProperty("created", Instant.now().toString());
         run.addProperty("command", command);
         run.addProperty("seed", lab.seed());
+        JsonArray seeds = new JsonArray();
+        for (int i = 0; i < lab.budget().seeds(); i++) {
+            seeds.add(Lab.seedOf(lab.seed(), i));
+        }
+        run.add("seeds", seeds);
         run.add("budget", lab.budget().toJson());
         run.addProperty("teacher", lab.teacherDir().toString());
         run.addProperty("teacher_hash", Provenance.checkpointHash(lab.teacherDir()));
@@ -335,9 +375,9 @@ public final class Findings {
     static String markdown(List<Summary> all, ComputeBudget budget, long seed, String command, double seconds,
             double teacherLoss) {
         StringBuilder b = new StringBuilder();
-        b.append(String.format(Locale.ROOT, "Command: `%s` (budget %s, seed %d, D = %,d distillation tokens,"
-                + " experiments' wall time %.1f min; teacher validation loss %.3f on the same rows)%n%n", command,
-                budget.name(), seed, budget.distillTokens(), seconds / 60, teacherLoss));
+        b.append(String.format(Locale.ROOT, "Command: `%s` (budget %s, seed %d, %d seed(s) per arm, D = %,d distillation"
+                + " tokens, experiments' wall time %.1f min; teacher validation loss %.3f on the same rows)%n%n", command,
+                budget.name(), seed, budget.seeds(), budget.distillTokens(), seconds / 60, teacherLoss));
         b.append(String.format(Locale.ROOT, "In every rule, a validation loss is lower than (beats) another only by more"
                 + " than %.3f nats (0.5%% perplexity); smaller differences are ties, and a claim that one setting beats"
                 + " another does not hold on a tie.", Outcome.TIE_NATS));
@@ -347,20 +387,43 @@ public final class Findings {
                     + " excludes a tie in the paper's direction, **fails** when it excludes a tie in the opposite direction,"
                     + " **inconclusive** when it reaches the tie band [-%.3f, +%.3f].", Bootstrap.DEFAULT_RESAMPLES,
                     budget.validationRows() / budget.batchSize(), Outcome.TIE_NATS, Outcome.TIE_NATS));
+        } else {
+            b.append(String.format(Locale.ROOT, " Every arm of every experiment runs with %d seeds (seed i changes the"
+                    + " data order, the calibration sample and hence the importance ranking, the random baseline and the"
+                    + " initialisation; the validation rows are the same for all). Each verdict is computed from the 95%%"
+                    + " Student-t interval of the mean over the seeds of the per-seed difference d (for a claim with"
+                    + " several comparisons, the least favourable one of each seed): **holds** when the interval excludes"
+                    + " a tie in the paper's direction, **fails** when it excludes a tie in the opposite direction,"
+                    + " **inconclusive** when it reaches the tie band [-%.3f, +%.3f] (experiment 6 compares Kendall tau,"
+                    + " tie band [-%.1f, +%.1f]). One seed gives no interval and decides nothing.", budget.seeds(),
+                    Outcome.TIE_NATS, Outcome.TIE_NATS, SearchExperiment.TIE_TAU, SearchExperiment.TIE_TAU));
         }
         b.append(String.format("%n%n"));
-        b.append("| # | finding | paper's claim | rule applied | our measurement | d [95% interval] | verdict |\n");
-        b.append("|---|---|---|---|---|---|---|\n");
+        b.append("| # | finding | paper's claim | rule applied | our measurement | d [95% interval] | n | verdict |\n");
+        b.append("|---|---|---|---|---|---|---|---|\n");
         for (Summary s : all) {
-            String interval = s.diffMean() == null ? "-" : String.format(Locale.ROOT, "%.4f [%.4f, %.4f]", s.diffMean(),
-                    s.diffLo(), s.diffHi());
             String v = s.verdictLabel();
             b.append("| ").append(s.number()).append(" | ").append(cell(s.finding())).append(" | ")
                     .append(cell(s.paperClaim())).append(" | ").append(cell(s.rule())).append(" | ")
-                    .append(cell(s.measurement())).append(" | ").append(interval).append(" | ")
+                    .append(cell(s.measurement())).append(" | ").append(interval(s)).append(" | ")
+                    .append(units(s, budget)).append(" | ")
                     .append(v.equals("yes") || v.equals("holds") ? v : "**" + v + "**").append(" |\n");
         }
         return b.toString();
+    }
+
+    /** "mean [lo, hi]" of the decided difference, "-" without one. */
+    public static String interval(Summary s) {
+        return s.diffMean() == null ? "-" : String.format(Locale.ROOT, "%.4f [%.4f, %.4f]", s.diffMean(), s.diffLo(),
+                s.diffHi());
+    }
+
+    /** What the interval is over: "3 seeds", "32 windows" (zero-shot budget), "1 run" (summaries before seeds). */
+    static String units(Summary s, ComputeBudget budget) {
+        if (budget.zeroShot()) {
+            return (budget.validationRows() / budget.batchSize()) + " windows";
+        }
+        return s.seeds() == null ? "1 run" : s.seeds() + (s.seeds() == 1 ? " seed" : " seeds");
     }
 
     private static String cell(String s) {

@@ -64,8 +64,21 @@ public final class IterativeImportanceExperiment implements Experiment {
     }
 
     @Override
-    public Outcome run(Lab lab) {
-        return measure(lab, null);
+    public String statistic() {
+        return "d = zero-shot loss(iterative) - zero-shot loss(single-shot); the claim is that d shows no gain";
+    }
+
+    @Override
+    public Verdict.Claim claim() {
+        return Verdict.Claim.NO_GAIN;
+    }
+
+    @Override
+    public Trial trial(Lab lab) {
+        Outcome o = measure(lab, null);
+        double single = o.detail().doubleColumn("zero_shot_val_loss").get(0);
+        DoubleColumn loss = o.detail().doubleColumn("zero_shot_val_loss");
+        return Trial.of(o, "iterative - single-shot", loss.get(loss.size() - 1) - single);
     }
 
     /** Single-shot and iterative pruning, scored; {@code windows} (if given) receives {single, iterative} per window. */

@@ -37,37 +37,57 @@ import java.util.List;
  * The shared bench of the reproduction: the teacher, one training stream, one validation set, one
  * calibration set and one importance pass on the teacher, used by every {@link Experiment}; plus the
  * three operations the experiments are made of — prune, score zero-shot, retrain (distil or train from
- * scratch) — each retraining run stored under {@code OUT/runs/KEY/} and reused when another experiment
+ * scratch) — each retraining run stored under {@code WORK/runs/KEY/} ({@link #runDir}) and reused when another experiment
  * asks for the same run (Minitron's "activation importance, (L2, mean), forward KL" student is shared
  * by experiments 2, 3, 4, 5 and 7).
  *
  * <p>All comparisons within an experiment use the same data order, validation rows and token budget.
+ *
+ * <p>Seeds: {@link #seeded seeded(i)} is a view of the same teacher and validation rows for seed i of the
+ * budget's {@link ComputeBudget#seeds()}, with its own seed {@link #seedOf seedOf(--seed, i)} for data order,
+ * calibration sample (hence its own importance pass), the random baseline and initialisation, and its own
+ * work directory OUT/seeds/I/ (importance/, runs/KEY/): runs are keyed by seed, so a resumed
+ * reproduction reuses exactly the finished per-seed runs. The validation rows are the same for every seed,
+ * so per-seed differences are paired.
  */
 public final class Lab implements AutoCloseable {
+    /** The increment between derived seeds (the 64-bit golden ratio, SplittableRandom's gamma). */
+    static final long SEED_STEP = 0x9E3779B97F4A7C15L;
+
     private final Path out;
+    private final Path workDir;
     private final ComputeBudget budget;
     private final long seed;
+    private final int seedIndex;
     private final NDManager manager;
     private final LanguageModel teacher;
     private final Path teacherDir;
     private final TokenDataset train;
+    private final String trainSource;
     private final TokenDataset validation;
     private final CalibrationSet calibration;
     private final Progress progress;
+    private final Lab root;
+    private final java.util.Map<Integer, Lab> views = new java.util.HashMap<>();
     private ImportanceTable importance;
 
-    private Lab(Path out, ComputeBudget budget, long seed, NDManager manager, LanguageModel teacher, Path teacherDir,
-            TokenDataset train, TokenDataset validation, CalibrationSet calibration, Progress progress) {
+    private Lab(Path out, Path workDir, ComputeBudget budget, long seed, int seedIndex, NDManager manager,
+            LanguageModel teacher, Path teacherDir, TokenDataset train, String trainSource, TokenDataset validation,
+            CalibrationSet calibration, Progress progress, Lab root) {
         this.out = out;
+        this.workDir = workDir;
         this.budget = budget;
         this.seed = seed;
+        this.seedIndex = seedIndex;
         this.manager = manager;
         this.teacher = teacher;
         this.teacherDir = teacherDir;
         this.train = train;
+        this.trainSource = trainSource;
         this.validation = validation;
         this.calibration = calibration;
         this.progress = progress == null ? Progress.NONE : progress;
+        this.root = root;
     }
 
     /**
@@ -101,7 +121,7 @@ public final class Lab implements AutoCloseable {
             TokenDataset val = va.shuffled(seed).head(budget.validationRows());
             CalibrationSet cal = CalibrationSet.packed(tr, budget.calibrationSamples(), seed, trainFile.toString());
             Files.createDirectories(out);
-            return new Lab(out, budget, seed, m, t, teacherDir, tr, val, cal, progress);
+            return new Lab(out, out, budget, seed, 0, m, t, teacherDir, tr, trainFile.toString(), val, cal, progress, null);
         } catch (IOException e) {
             m.close();
             throw new UncheckedIOException("cannot create " + out + ": " + e.getMessage(), e);
@@ -111,16 +131,64 @@ public final class Lab implements AutoCloseable {
         }
     }
 
+    /**
+     * Seed {@code i} of {@code base}: {@code base + i · SEED_STEP} (64-bit wrap-around), so seed 0 is
+     * {@code --seed} itself and the others are far apart in the seed space.
+     */
+    public static long seedOf(long base, int i) {
+        if (i < 0) {
+            throw new IllegalArgumentException("seed index must be >= 0, got " + i);
+        }
+        return base + i * SEED_STEP;
+    }
+
+    /**
+     * The view of this lab for seed {@code i} (0 .. budget seeds − 1): same teacher and validation rows;
+     * seed {@link #seedOf seedOf(seed(), i)} for data order, calibration sample, random baseline and
+     * initialisation; importance pass and runs under OUT/seeds/I/. Views are cached and closed with the lab.
+     */
+    public synchronized Lab seeded(int i) {
+        if (root != null) {
+            throw new IllegalStateException("seeded(" + i + ") on the view of seed " + seedIndex + ": ask the lab");
+        }
+        if (i < 0 || i >= budget.seeds()) {
+            throw new IllegalArgumentException("seed index " + i + " is outside the budget's " + budget.seeds()
+                    + " seeds (budget '" + budget.name() + "')");
+        }
+        Lab v = views.get(i);
+        if (v == null) {
+            long s = seedOf(seed, i);
+            CalibrationSet cal = CalibrationSet.packed(train, budget.calibrationSamples(), s, trainSource);
+            Progress p = (phase, done, total) -> progress.update("seed " + i + ": " + phase, done, total);
+            v = new Lab(out, out.resolve("seeds").resolve(String.valueOf(i)), budget, s, i, manager, teacher,
+                    teacherDir, train, trainSource, validation, cal, p, this);
+            views.put(i, v);
+        }
+        return v;
+    }
+
     public ComputeBudget budget() {
         return budget;
     }
 
+    /** This lab's seed: {@code --seed} for the lab itself, {@link #seedOf} for a {@link #seeded} view. */
     public long seed() {
         return seed;
     }
 
+    /** 0 for the lab itself, i for the view {@link #seeded seeded(i)}. */
+    public int seedIndex() {
+        return seedIndex;
+    }
+
+    /** The output directory (the same for every seed's view). */
     public Path out() {
         return out;
+    }
+
+    /** Where this lab keeps its importance pass and runs: OUT itself, or OUT/seeds/I for a seed's view. */
+    public Path workDir() {
+        return workDir;
     }
 
     public ModelConfig teacherConfig() {
@@ -165,7 +233,7 @@ public final class Lab implements AutoCloseable {
         if (importance != null) {
             return importance;
         }
-        Path dir = out.resolve("importance");
+        Path dir = workDir.resolve("importance");
         if (Files.isRegularFile(dir.resolve(ImportanceTable.FILE))) {
             importance = ImportanceTable.load(dir);
             return importance;
@@ -201,9 +269,9 @@ public final class Lab implements AutoCloseable {
         return teacher;
     }
 
-    /** Directory of the finished run {@code key} (OUT/runs/KEY); its model, when kept, is in {@code model/}. */
+    /** Directory of the finished run {@code key} (WORK/runs/KEY, {@link #workDir}); its model, when kept, is in {@code model/}. */
     public Path runDir(String key) {
-        return out.resolve("runs").resolve(key);
+        return workDir.resolve("runs").resolve(key);
     }
 
     /** Checkpoint directory of the teacher. */
@@ -265,13 +333,13 @@ public final class Lab implements AutoCloseable {
 
     /**
      * Distils {@code student} (in place) from the teacher for {@code tokens} student tokens, validating
-     * {@code stages} times along the way (1 = only at the end). Stored under OUT/runs/KEY; a finished run
+     * {@code stages} times along the way (1 = only at the end). Stored under {@link #runDir runDir(KEY)}; a finished run
      * with the same key is read back instead of recomputed (then the student is left as it was, unless
      * {@code keepModel}, in which case the distilled weights are loaded into it).
      */
     public Run distill(String key, Pruner.Pruned student, long tokens, Distiller.Options options, int stages,
             boolean keepModel) {
-        Path dir = out.resolve("runs").resolve(key);
+        Path dir = runDir(key);
         Run cached = Run.read(dir);
         if (cached != null) {
             if (keepModel) {
@@ -306,9 +374,9 @@ public final class Lab implements AutoCloseable {
         return scratch(key, c, tokens, stages, false);
     }
 
-    /** {@link #scratch(String, ModelConfig, long, int)}; with {@code keepModel} the trained model is saved in OUT/runs/KEY/model. */
+    /** {@link #scratch(String, ModelConfig, long, int)}; with {@code keepModel} the trained model is saved in runDir(KEY)/model. */
     public Run scratch(String key, ModelConfig c, long tokens, int stages, boolean keepModel) {
-        Path dir = out.resolve("runs").resolve(key);
+        Path dir = runDir(key);
         Run cached = Run.read(dir);
         if (cached != null) {
             return cached;
@@ -361,9 +429,13 @@ public final class Lab implements AutoCloseable {
         }
     }
 
+    /** Closes the teacher and arrays; a seed's view closes nothing (its lab does). */
     @Override
     public void close() {
-        teacher.close();
-        manager.close();
+        if (root == null) {
+            views.clear();
+            teacher.close();
+            manager.close();
+        }
     }
 }

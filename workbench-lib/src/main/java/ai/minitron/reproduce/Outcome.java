@@ -47,9 +47,14 @@ public record Outcome(List<Row> rows, Table detail, boolean holds, String rule, 
      */
     public static Outcome decided(List<Row> rows, Table detail, String rule, String measurement, Interval d,
             Verdict.Claim claim) {
-        Verdict v = Verdict.of(d, TIE_NATS, claim);
-        return new Outcome(rows, detail, v == Verdict.HOLDS, rule + "; " + Verdict.rule(claim, TIE_NATS), measurement,
-                d, v);
+        return decided(rows, detail, rule, measurement, d, claim, TIE_NATS);
+    }
+
+    /** {@link #decided(List, Table, String, String, Interval, Verdict.Claim)} with another tie margin {@code tie}. */
+    public static Outcome decided(List<Row> rows, Table detail, String rule, String measurement, Interval d,
+            Verdict.Claim claim, double tie) {
+        Verdict v = Verdict.of(d, tie, claim);
+        return new Outcome(rows, detail, v == Verdict.HOLDS, rule + "; " + Verdict.rule(claim, tie), measurement, d, v);
     }
 
     /** The paired bootstrap interval of mean(a - b) over validation windows, seeded by the lab's seed. */

@@ -37,7 +37,12 @@ public final class RetrainingLossExperiment implements Experiment {
     }
 
     @Override
-    public Outcome run(Lab lab) {
+    public String statistic() {
+        return "d = val loss(forward KL) - val loss(other loss) after equal tokens, for CE + KL, CE and reverse KL";
+    }
+
+    @Override
+    public Trial trial(Lab lab) {
         Map<String, Run> runs = new LinkedHashMap<>();
         Map<String, Distiller.Options> losses = new LinkedHashMap<>();
         losses.put("fkl", StandardRuns.forwardKl());
@@ -47,7 +52,12 @@ public final class RetrainingLossExperiment implements Experiment {
         for (var e : losses.entrySet()) {
             runs.put(e.getKey(), StandardRuns.widthDistilled(lab, Metric.ACTIVATION.key(), e.getKey(), e.getValue()));
         }
-        return outcome(runs);
+        double kl = runs.get("fkl").finalLoss();
+        Map<String, Double> parts = new LinkedHashMap<>();
+        for (String k : new String[] {"ce_fkl", "ce", "rkl"}) {
+            parts.put("forward KL - " + label(k), kl - runs.get(k).finalLoss());
+        }
+        return new Trial(outcome(runs), parts);
     }
 
     static Outcome outcome(Map<String, Run> runs) {

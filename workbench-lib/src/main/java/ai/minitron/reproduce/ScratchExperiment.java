@@ -3,6 +3,8 @@ package ai.minitron.reproduce;
 import ai.minitron.config.ModelConfig;
 import ai.minitron.importance.Metric;
 import ai.minitron.prune.Pruner;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.LongColumn;
 import tech.tablesaw.api.StringColumn;
@@ -36,7 +38,12 @@ public final class ScratchExperiment implements Experiment {
     }
 
     @Override
-    public Outcome run(Lab lab) {
+    public String statistic() {
+        return "d = val loss(prune + distill) - val loss(from scratch), for the 1x and the Nx-token scratch runs";
+    }
+
+    @Override
+    public Trial trial(Lab lab) {
         long s = lab.budget().scratchTokens();
         int factor = lab.budget().scratchFactor();
         Pruner.Pruned p = StandardRuns.widthStudent(lab, Metric.ACTIVATION.key());
@@ -47,7 +54,10 @@ public final class ScratchExperiment implements Experiment {
         }
         Run scratch1 = lab.scratch("scratch-1x", arch, s, 1);
         Run scratchN = lab.scratch("scratch-" + factor + "x", arch, s * factor, 4);
-        return outcome(distilled, scratch1, scratchN, factor);
+        Map<String, Double> parts = new LinkedHashMap<>();
+        parts.put("distilled - scratch 1x", distilled.finalLoss() - scratch1.finalLoss());
+        parts.put("distilled - scratch " + factor + "x", distilled.finalLoss() - scratchN.finalLoss());
+        return new Trial(outcome(distilled, scratch1, scratchN, factor), parts);
     }
 
     static Outcome outcome(Run distilled, Run scratch1, Run scratchN, int factor) {

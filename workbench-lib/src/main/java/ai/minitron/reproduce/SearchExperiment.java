@@ -30,10 +30,15 @@ import tech.tablesaw.api.Table;
  * activation importance and ranks them zero-shot; the best {@link ComputeBudget#searchTopK()} are distilled
  * lightly with the same tokens and re-ranked at every validation stage. Kendall τ between each stage's
  * ranking and the final one shows when rankings stabilise. The search's own tables (candidates.arrow,
- * retrain.arrow, search.json) are kept under OUT/runs/search, and a crashed run resumes there.
+ * retrain.arrow, search.json) are kept under the seed's runs/search ({@link Lab#runDir}), and a crashed run resumes there.
  */
 public final class SearchExperiment implements Experiment {
     static final double TOLERANCE = 0.05;
+    /**
+     * The tie margin on a difference of Kendall τ: 0.1, half of what one swapped pair changes τ by among the
+     * full budget's 5 retrained candidates (2 / C(5, 2) = 0.2). A smaller difference is not a change of ranking.
+     */
+    static final double TIE_TAU = 0.1;
 
     @Override
     public int number() {
@@ -57,7 +62,24 @@ public final class SearchExperiment implements Experiment {
     }
 
     @Override
-    public Outcome run(Lab lab) {
+    public String statistic() {
+        return "d = Kendall tau(zero-shot ranking, final ranking) - Kendall tau(ranking one stage before the end,"
+                + " final ranking) of the distilled candidates (negative: the zero-shot ranking agrees less with the"
+                + " final one than the late ranking does)";
+    }
+
+    @Override
+    public double tie() {
+        return TIE_TAU;
+    }
+
+    @Override
+    public String unit() {
+        return "(Kendall tau)";
+    }
+
+    @Override
+    public Trial trial(Lab lab) {
         ImportanceTable imp = lab.importance();
         UnitScores s = UnitScores.of(imp.where(Metric.ACTIVATION.key(), "l2", "mean"),
                 Depth.layerScores(imp, Metric.BLOCK_IMPORTANCE.key()));
@@ -70,7 +92,7 @@ public final class SearchExperiment implements Experiment {
                 .retrain(b.searchTopK(), b.searchStages(), Math.max(1, b.searchTokens() / b.searchStages()),
                         lab.trainBatches())
                 .learningRate(b.lr()).distillation(StandardRuns.forwardKl()).seed(lab.seed())
-                .out(lab.out().resolve("runs").resolve("search"))
+                .out(lab.runDir("search"))
                 .listener(new SearchListener() {
                     @Override
                     public void onCandidate(int index, int total, Candidate c, boolean resumed) {
@@ -87,7 +109,31 @@ public final class SearchExperiment implements Experiment {
         for (int i = 0; i < cands.rowCount(); i++) {
             params.put(cands.stringColumn("candidate").get(i), cands.longColumn("params").get(i));
         }
-        return outcome(r.retraining(), params);
+        double[] tau = taus(r.retraining());
+        Map<String, Double> reported = new LinkedHashMap<>();
+        reported.put("tau(zero-shot, final)", tau[0]);
+        if (tau.length >= 3) {
+            reported.put("tau(stage " + (tau.length - 2) + ", final)", tau[tau.length - 2]);
+        }
+        // With fewer than 3 stages there is no ranking between zero-shot and final to compare: undecided.
+        double d = tau.length >= 3 ? tau[0] - tau[tau.length - 2] : Double.NaN;
+        return new Trial(outcome(r.retraining(), params), Map.of("tau(zero-shot) - tau(late stage)", d), reported);
+    }
+
+    /** Kendall τ-b of each stage's ranking (stage 0 = zero-shot) against the final one, from a retraining table. */
+    static double[] taus(Table retraining) {
+        List<String> ids = new ArrayList<>(new LinkedHashSet<>(retraining.stringColumn("candidate").asList()));
+        int stages = 1 + retraining.intColumn("stage").asList().stream().mapToInt(Integer::intValue).max().orElse(0);
+        double[][] loss = new double[stages][ids.size()];
+        for (int i = 0; i < retraining.rowCount(); i++) {
+            loss[retraining.intColumn("stage").get(i)][ids.indexOf(retraining.stringColumn("candidate").get(i))] =
+                    retraining.doubleColumn("val_loss").get(i);
+        }
+        double[] tau = new double[stages];
+        for (int st = 0; st < stages; st++) {
+            tau[st] = RankAgreement.kendallTauB(loss[st], loss[stages - 1]);
+        }
+        return tau;
     }
 
     /**

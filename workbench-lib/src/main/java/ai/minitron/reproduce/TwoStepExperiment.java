@@ -37,7 +37,12 @@ public final class TwoStepExperiment implements Experiment {
     }
 
     @Override
-    public Outcome run(Lab lab) {
+    public String statistic() {
+        return "d = val loss(two-step) - val loss(one-shot) at equal total distillation tokens";
+    }
+
+    @Override
+    public Trial trial(Lab lab) {
         Shapes shapes = new Shapes(lab.teacherConfig());
         Run oneShot = StandardRuns.minitron(lab);
         long half = Math.max(1, lab.budget().distillTokens() / 2);
@@ -54,7 +59,8 @@ public final class TwoStepExperiment implements Experiment {
                         StandardRuns.forwardKl(), 1, false);
             }
         }
-        return outcome(oneShot, midRun, second, Shapes.params(mid.config()));
+        return Trial.of(outcome(oneShot, midRun, second, Shapes.params(mid.config())), "two-step - one-shot",
+                second.finalLoss() - oneShot.finalLoss());
     }
 
     static Outcome outcome(Run oneShot, Run mid, Run second, long midParams) {

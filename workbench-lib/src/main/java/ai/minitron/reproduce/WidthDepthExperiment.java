@@ -42,7 +42,12 @@ public final class WidthDepthExperiment implements Experiment {
     }
 
     @Override
-    public Outcome run(Lab lab) {
+    public String statistic() {
+        return "d = val loss(width) - val loss(depth) after equal distillation (zero-shot losses reported, not decided)";
+    }
+
+    @Override
+    public Trial trial(Lab lab) {
         ImportanceTable imp = lab.importance();
         Shapes shapes = new Shapes(lab.teacherConfig());
         Run width = StandardRuns.minitron(lab);
@@ -55,7 +60,8 @@ public final class WidthDepthExperiment implements Experiment {
         try (var w = p.weights()) {
             depth = lab.distill("depth-block-fkl", p, lab.budget().distillTokens(), StandardRuns.forwardKl(), 1, false);
         }
-        return outcome(width, widthParams, depth, depthParams, keep);
+        return Trial.of(outcome(width, widthParams, depth, depthParams, keep), "width - depth (distilled)",
+                width.finalLoss() - depth.finalLoss());
     }
 
     @Override

@@ -194,6 +194,144 @@ class VerdictRulesTest {
         }
     }
 
+    /** A stand-in experiment for the decision over seeds: each trial carries planted comparisons. */
+    private static Experiment planted(ai.minitron.stats.Verdict.Claim claim) {
+        return new Experiment() {
+            public int number() {
+                return 42;
+            }
+
+            public String name() {
+                return "planted";
+            }
+
+            public String finding() {
+                return "planted";
+            }
+
+            public String paperClaim() {
+                return "A beats B";
+            }
+
+            public Trial trial(Lab seed) {
+                throw new UnsupportedOperationException();
+            }
+
+            public String statistic() {
+                return "d = loss(A) - loss(B)";
+            }
+
+            public ai.minitron.stats.Verdict.Claim claim() {
+                return claim;
+            }
+        };
+    }
+
+    /** Trials of the given per-seed comparisons (each map: comparison name -> value), with a one-row detail. */
+    @SafeVarargs
+    private static List<Experiment.Trial> trials(Map<String, Double>... perSeed) {
+        List<Experiment.Trial> t = new ArrayList<>();
+        for (Map<String, Double> p : perSeed) {
+            Outcome o = new Outcome(new Outcome.Rows().add("A", "val_loss", 5 + p.values().iterator().next()).list(),
+                    Table.create("x", tech.tablesaw.api.DoubleColumn.create("loss", 5.0)), false, "r", "m" + t.size());
+            t.add(new Experiment.Trial(o, p));
+        }
+        return t;
+    }
+
+    private static Map<String, Double> d(double... v) {
+        Map<String, Double> m = new LinkedHashMap<>();
+        for (int i = 0; i < v.length; i++) {
+            m.put("A - B" + i, v[i]);
+        }
+        return m;
+    }
+
+    private static final long[] SEEDS = {1, 2, 3};
+
+    @Test
+    void overSeedsTieIsInconclusiveReversalFailsWinHolds() {
+        var beats = planted(ai.minitron.stats.Verdict.Claim.BEATS);
+        Outcome tie = OverSeeds.combine(beats, trials(d(0.003), d(-0.004), d(0.001)), SEEDS);
+        assertEquals(ai.minitron.stats.Verdict.INCONCLUSIVE, tie.verdict(), tie.measurement());
+        Outcome reversal = OverSeeds.combine(beats, trials(d(0.05), d(0.06), d(0.055)), SEEDS);
+        assertEquals(ai.minitron.stats.Verdict.FAILS, reversal.verdict(), reversal.measurement());
+        Outcome win = OverSeeds.combine(beats, trials(d(-0.05), d(-0.06), d(-0.055)), SEEDS);
+        assertEquals(ai.minitron.stats.Verdict.HOLDS, win.verdict(), win.measurement());
+        assertTrue(win.holds());
+        assertEquals(-0.055, win.difference().mean(), 1e-12);
+        assertEquals(3, win.difference().n());
+        // half width = t_{0.975,2} * s / sqrt(3) with s = 0.005: 4.3027 * 0.005 / 1.732 = 0.01242
+        assertEquals(0.01242, win.difference().halfWidth(), 1e-4);
+        assertTrue(win.measurement().contains("over 3 seeds") && win.measurement().contains("seed 0: m0"),
+                win.measurement());
+        assertTrue(win.rule().contains("Student-t") && win.rule().contains("holds when"), win.rule());
+        // rows are means over seeds; the detail stacks the seeds with seed, seed_value and d in front
+        assertEquals(5 - 0.055, win.rows().get(0).value(), 1e-12);
+        assertEquals(List.of("seed", "seed_value", "d", "loss"), win.detail().columnNames());
+        assertEquals(List.of(0, 1, 2), win.detail().intColumn("seed").asList());
+        assertEquals(List.of(1L, 2L, 3L), win.detail().longColumn("seed_value").asList());
+        // a single seed gives no interval: inconclusive even on a large difference
+        Outcome one = OverSeeds.combine(beats, trials(d(-0.5)), new long[] {1});
+        assertEquals(ai.minitron.stats.Verdict.INCONCLUSIVE, one.verdict(), one.measurement());
+        // a seed without a value (NaN) decides nothing
+        Outcome nan = OverSeeds.combine(beats, trials(d(-0.05), d(Double.NaN), d(-0.055)), SEEDS);
+        assertEquals(ai.minitron.stats.Verdict.INCONCLUSIVE, nan.verdict());
+    }
+
+    @Test
+    void overSeedsDecidesOnTheLeastFavourableComparison() {
+        var beats = planted(ai.minitron.stats.Verdict.Claim.BEATS);
+        // A beats B0 clearly on every seed, but ties with B1: the claim "A beats B0 and B1" is inconclusive
+        Outcome o = OverSeeds.combine(beats, trials(d(-0.1, 0.002), d(-0.12, -0.003), d(-0.11, 0.001)), SEEDS);
+        assertEquals(ai.minitron.stats.Verdict.INCONCLUSIVE, o.verdict(), o.measurement());
+        assertTrue(o.measurement().contains("A - B0:") && o.measurement().contains("A - B1:"), o.measurement());
+        assertTrue(o.rule().contains("least favourable"), o.rule());
+        assertEquals(List.of("seed", "seed_value", "d", "A - B0", "A - B1", "loss"), o.detail().columnNames());
+        assertEquals(0.002, o.detail().doubleColumn("d").get(0), 1e-12);
+        // one comparison reversed on every seed: fails
+        Outcome f = OverSeeds.combine(beats, trials(d(-0.1, 0.04), d(-0.12, 0.05), d(-0.11, 0.045)), SEEDS);
+        assertEquals(ai.minitron.stats.Verdict.FAILS, f.verdict(), f.measurement());
+        // "no gain" (iterative importance): d = loss(iterative) - loss(single-shot)
+        var noGain = planted(ai.minitron.stats.Verdict.Claim.NO_GAIN);
+        assertEquals(ai.minitron.stats.Verdict.HOLDS,
+                OverSeeds.combine(noGain, trials(d(0.02), d(0.03), d(0.025)), SEEDS).verdict());
+        assertEquals(ai.minitron.stats.Verdict.FAILS,
+                OverSeeds.combine(noGain, trials(d(-0.05), d(-0.06), d(-0.055)), SEEDS).verdict());
+        assertEquals(ai.minitron.stats.Verdict.INCONCLUSIVE,
+                OverSeeds.combine(noGain, trials(d(0.003), d(-0.004), d(0.001)), SEEDS).verdict());
+        // seeds that compare different things are refused, naming them
+        IllegalArgumentException x = assertThrows(IllegalArgumentException.class,
+                () -> OverSeeds.combine(beats, trials(d(0.1), d(0.1, 0.2), d(0.1)), SEEDS));
+        assertTrue(x.getMessage().contains("seed 1"), x.getMessage());
+    }
+
+    @Test
+    void seedsDeriveFromTheRunSeed() {
+        assertEquals(1234, Lab.seedOf(1234, 0));
+        assertEquals(Lab.seedOf(1234, 2), Lab.seedOf(1234, 2));
+        assertTrue(Lab.seedOf(1234, 1) != Lab.seedOf(1234, 2) && Lab.seedOf(1234, 1) != Lab.seedOf(1235, 1));
+        assertEquals(3, ComputeBudget.full().seeds());
+        assertEquals(3, ComputeBudget.full().scaled(4).seeds());
+        assertEquals(1, ComputeBudget.zeroShotFindings().seeds());
+        assertEquals(5, ComputeBudget.full().withSeeds(5).seeds());
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> ComputeBudget.full().withSeeds(0)).getMessage()
+                .contains("--seeds"));
+    }
+
+    @Test
+    void searchDecidesOnTheDifferenceOfKendallTau() {
+        Map<String, double[]> r = new LinkedHashMap<>();
+        r.put("a", new double[] {5.0, 5.5, 5.6, 5.7});
+        r.put("b", new double[] {5.1, 5.3, 5.3, 5.3});
+        r.put("c", new double[] {5.2, 5.0, 5.0, 4.9});
+        double[] tau = SearchExperiment.taus(retraining(r));
+        assertEquals(-1.0, tau[0], 1e-12);
+        assertEquals(1.0, tau[2], 1e-12);
+        assertEquals(1.0, tau[3], 1e-12);
+        assertEquals(0.1, new SearchExperiment().tie());
+    }
+
     @Test
     void onlyParsesExperimentNumbers() {
         assertEquals(Set.of(1, 3, 5), Findings.parseOnly("1, 3,5"));
