@@ -271,7 +271,7 @@ public final class ActivationPass {
             NDArray sumSq = null; // Σ_t x² [B,nH,D]
             NDArray headNorm; // n [B,T,nH]
             try (NDArray sq = x.square()) { // [B,T,nH,D]
-                if (headChannels || needL2) {
+                if (needL2) {
                     sumSq = sq.sum(seq);
                 }
                 headNorm = sq.sum(new int[] {3}).sqrt();

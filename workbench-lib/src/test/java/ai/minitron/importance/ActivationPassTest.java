@@ -84,23 +84,28 @@ class ActivationPassTest {
             CalibrationSet cal = Models.ragged(c, 7, 12, 8); // padded batches of 3
             ActivationStats full = new ActivationPass(c, w).run(cal, 3, null);
             for (List<Aggregation> aggs : List.of(List.of(Aggregation.MEAN), List.of(Aggregation.L2, Aggregation.VAR),
-                    List.of(Aggregation.VAR))) {
-                ActivationPass pass = new ActivationPass(c, w, aggs, false); // the paper's metric alone: (MEAN, false)
-                ActivationStats part = pass.run(cal, 3, null);
-                assertEquals(aggs.stream().map(Aggregation::key).toList(), pass.seqStreams());
-                assertTrue(!part.asMap().containsKey(new ActivationStats.Key(Site.ATTN_HEADS_OUT, 0, ActivationPass.CHANNEL)),
-                        "no per-channel head moments unless asked");
-                assertEquals(full.asMap().size() - c.numHiddenLayers(), part.asMap().size(), aggs + ": accumulators");
-                for (var e : part.asMap().entrySet()) {
-                    ChannelAccumulator a = full.asMap().get(e.getKey());
-                    ChannelAccumulator b = e.getValue();
-                    assertEquals(a.count(), b.count());
-                    assertEquals(a.tokens(), b.tokens());
-                    for (String stream : b.streams()) {
-                        int sa = a.stream(stream);
-                        int sb = b.stream(stream);
-                        assertArrayEquals(a.sums(sa), b.sums(sb), aggs + " " + e.getKey() + " Σ " + stream);
-                        assertArrayEquals(a.sumSqs(sa), b.sumSqs(sb), aggs + " " + e.getKey() + " Σ² " + stream);
+                    List.of(Aggregation.VAR), List.of(Aggregation.MEAN, Aggregation.VAR))) {
+                for (boolean headChannels : new boolean[] {false, true}) {
+                    // the paper's metric alone: (MEAN, false)
+                    ActivationPass pass = new ActivationPass(c, w, aggs, headChannels);
+                    ActivationStats part = pass.run(cal, 3, null);
+                    assertEquals(aggs.stream().map(Aggregation::key).toList(), pass.seqStreams());
+                    assertEquals(headChannels,
+                            part.asMap().containsKey(new ActivationStats.Key(Site.ATTN_HEADS_OUT, 0, ActivationPass.CHANNEL)),
+                            "per-channel head moments only when asked");
+                    assertEquals(full.asMap().size() - (headChannels ? 0 : c.numHiddenLayers()), part.asMap().size(),
+                            aggs + ": accumulators");
+                    for (var e : part.asMap().entrySet()) {
+                        ChannelAccumulator a = full.asMap().get(e.getKey());
+                        ChannelAccumulator b = e.getValue();
+                        assertEquals(a.count(), b.count());
+                        assertEquals(a.tokens(), b.tokens());
+                        for (String stream : b.streams()) {
+                            int sa = a.stream(stream);
+                            int sb = b.stream(stream);
+                            assertArrayEquals(a.sums(sa), b.sums(sb), aggs + " " + e.getKey() + " Σ " + stream);
+                            assertArrayEquals(a.sumSqs(sa), b.sumSqs(sb), aggs + " " + e.getKey() + " Σ² " + stream);
+                        }
                     }
                 }
             }
