@@ -231,27 +231,9 @@ public final class PeerBenchmark {
             try {
                 GradClip.zero(w);
                 Phases ph = new Phases();
-                double[][] t = interleave(s.repeats(), () -> {
-                    long t0 = System.nanoTime();
-                    try (NDScope scope = new NDScope()) {
-                        scope.suppressNotUsedWarning();
-                        NDArray in = m.create(ids);
-                        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                            NDArray loss = LmLoss.mean(DecoderLM.forward(c, w, in), m.create(targets), null);
-                            loss.getFloat();
-                            ph.forward.add((System.nanoTime() - t0) / 1e9);
-                            long t1 = System.nanoTime();
-                            gc.backward(loss);
-                            ph.backward.add((System.nanoTime() - t1) / 1e9);
-                        }
-                    }
-                    long t2 = System.nanoTime();
-                    GradClip.clip(w, 1.0);
-                    opt.step(w, 1e-5);
-                    GradClip.zero(w);
-                    ph.optimizer.add((System.nanoTime() - t2) / 1e9);
-                    return (System.nanoTime() - t0) / 1e9;
-                }, peer == null ? null : () -> seconds(peer.call(pc)));
+                double[][] t = interleave(s.repeats(),
+                        () -> ph.step(w, opt, ids, in -> LmLoss.mean(DecoderLM.forward(c, w, in), m.create(targets), null)),
+                        peer == null ? null : () -> seconds(peer.call(pc)));
                 double flops = 3 * DistillBenchmark.forwardFlops(c, s.forwardBatch(), s.forwardSeq());
                 add("training step (fwd+bwd+AdamW)", "teacher", s.forwardBatch(), s.forwardSeq(),
                         (double) s.forwardBatch() * s.forwardSeq(), t, flops, Double.NaN, "ours: " + ph);
@@ -287,27 +269,8 @@ public final class PeerBenchmark {
             try {
                 GradClip.zero(w);
                 Phases ph = new Phases();
-                double[][] t = interleave(s.repeats(), () -> {
-                    long t0 = System.nanoTime();
-                    try (NDScope scope = new NDScope()) {
-                        scope.suppressNotUsedWarning();
-                        NDArray in = m.create(ids);
-                        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                            NDArray l = loss.loss(w, in, in);
-                            l.getFloat();
-                            ph.forward.add((System.nanoTime() - t0) / 1e9);
-                            long t1 = System.nanoTime();
-                            gc.backward(l);
-                            ph.backward.add((System.nanoTime() - t1) / 1e9);
-                        }
-                    }
-                    long t2 = System.nanoTime();
-                    GradClip.clip(w, 1.0);
-                    opt.step(w, 1e-5);
-                    GradClip.zero(w);
-                    ph.optimizer.add((System.nanoTime() - t2) / 1e9);
-                    return (System.nanoTime() - t0) / 1e9;
-                }, peer == null ? null : () -> seconds(peer.call(pc)));
+                double[][] t = interleave(s.repeats(), () -> ph.step(w, opt, ids, in -> loss.loss(w, in, in)),
+                        peer == null ? null : () -> seconds(peer.call(pc)));
                 double flops = DistillBenchmark.forwardFlops(tc, s.distillBatch(), s.distillSeq())
                         + 3 * DistillBenchmark.forwardFlops(sc, s.distillBatch(), s.distillSeq());
                 add("distillation step (fwd KL)", label, s.distillBatch(), s.distillSeq(),
@@ -348,10 +311,36 @@ public final class PeerBenchmark {
     }
 
     /** Per-phase wall times of our training-type steps (medians shown), the breakdown of a row. */
-    private static final class Phases {
+    private final class Phases {
         final List<Double> forward = new ArrayList<>();
         final List<Double> backward = new ArrayList<>();
         final List<Double> optimizer = new ArrayList<>();
+
+        /**
+         * One timed optimiser step on ids [B, T]: forward + {@code lossOf(inputs)}, backward, clip + AdamW (lr 1e-5),
+         * each phase's wall time recorded; returns the step's seconds.
+         */
+        double step(Weights w, AdamW opt, long[][] ids, java.util.function.Function<NDArray, NDArray> lossOf) {
+            long t0 = System.nanoTime();
+            try (NDScope scope = new NDScope()) {
+                scope.suppressNotUsedWarning();
+                NDArray in = m.create(ids);
+                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                    NDArray loss = lossOf.apply(in);
+                    loss.getFloat();
+                    forward.add((System.nanoTime() - t0) / 1e9);
+                    long t1 = System.nanoTime();
+                    gc.backward(loss);
+                    backward.add((System.nanoTime() - t1) / 1e9);
+                }
+            }
+            long t2 = System.nanoTime();
+            GradClip.clip(w, 1.0);
+            opt.step(w, 1e-5);
+            GradClip.zero(w);
+            optimizer.add((System.nanoTime() - t2) / 1e9);
+            return (System.nanoTime() - t0) / 1e9;
+        }
 
         @Override
         public String toString() {

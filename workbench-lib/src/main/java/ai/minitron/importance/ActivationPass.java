@@ -43,9 +43,6 @@ import java.util.List;
  * Activations in float16 are reduced in float32 (as ModelOpt does) to avoid overflow.
  */
 public final class ActivationPass {
-    /** Accumulator streams of the channel quantities: the sequence aggregations, in {@link Aggregation} order. */
-    public static final List<String> SEQ_STREAMS = List.of(Aggregation.MEAN.key(), Aggregation.L2.key(),
-            Aggregation.VAR.key());
     public static final String CHANNEL = "channel";
     public static final String HEAD_NORM = "head_norm";
     public static final String COS = "cos_in_out";
@@ -173,6 +170,8 @@ public final class ActivationPass {
         private final boolean needAbs;
         private final boolean needL2;
         private final boolean needSum;
+        private final List<String> streams; // the aggregations' keys, in order
+        private final List<Part> partKinds; // what the aggregations need reduced, in a fixed order
         private final List<Pending> pending = new ArrayList<>();
         private final NDList reduced = new NDList();
         private NDArray layerIn; // LAYER_IN of the current layer (a copy)
@@ -192,19 +191,12 @@ public final class ActivationPass {
             this.needAbs = seqAggs.contains(Aggregation.MEAN);
             this.needL2 = seqAggs.contains(Aggregation.L2) || seqAggs.contains(Aggregation.VAR);
             this.needSum = seqAggs.contains(Aggregation.VAR);
-        }
-
-        private List<String> streams() {
-            return seqAggs.stream().map(Aggregation::key).toList();
-        }
-
-        /** The parts the sequence aggregations need, in a fixed order. */
-        private List<Part> parts() {
+            this.streams = seqAggs.stream().map(Aggregation::key).toList();
             List<Part> k = new ArrayList<>();
             if (needAbs) k.add(Part.SUM_ABS);
             if (needL2) k.add(Part.L2);
             if (needSum) k.add(Part.SUM);
-            return k;
+            this.partKinds = List.copyOf(k);
         }
 
         Taps taps() {
@@ -256,7 +248,7 @@ public final class ActivationPass {
             if (needL2) parts.add(sumOf(x.square(), 1).sqrt());
             if (needSum) parts.add(x.sum(new int[] {1}));
             if (x != raw) x.close();
-            push(new ActivationStats.Key(site, layer, CHANNEL), (int) raw.getShape().get(2), parts(), streams(),
+            push(new ActivationStats.Key(site, layer, CHANNEL), (int) raw.getShape().get(2), partKinds, streams,
                     parts.toArray(new NDArray[0]));
         }
 
@@ -282,7 +274,7 @@ public final class ActivationPass {
                 if (needL2) parts.add(sumSq.sqrt());
                 if (needSum) parts.add(x.sum(seq));
                 push(new ActivationStats.Key(Site.ATTN_HEADS_OUT, layer, CHANNEL), nh * (int) raw.getShape().get(3),
-                        parts(), streams(), parts.toArray(new NDArray[0]));
+                        partKinds, streams, parts.toArray(new NDArray[0]));
             }
             if (x != raw) x.close();
             // n >= 0, so Σ_t|n| = Σ_t n; sqrt(Σ_t n²) = sqrt(Σ_t Σ_d x²)
@@ -291,7 +283,7 @@ public final class ActivationPass {
             if (needAbs) parts.add(normSum);
             if (needL2) parts.add(sumSq.sum(new int[] {2}).sqrt());
             if (needSum) parts.add(normSum);
-            push(new ActivationStats.Key(Site.ATTN_HEADS_OUT, layer, HEAD_NORM), nh, parts(), streams(),
+            push(new ActivationStats.Key(Site.ATTN_HEADS_OUT, layer, HEAD_NORM), nh, partKinds, streams,
                     parts.toArray(new NDArray[0]));
         }
 

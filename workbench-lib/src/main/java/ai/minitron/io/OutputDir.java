@@ -77,7 +77,7 @@ public final class OutputDir {
             throw new IllegalArgumentException(dir + " holds a '" + theirKind + "' folder, not a '" + kind
                     + "' one; pass --force to replace it whole, or choose another --out");
         }
-        String theirOf = m.has("of") && !m.get("of").isJsonNull() ? m.get("of").getAsString() : null;
+        String theirOf = markedOf(m);
         if (of != null && theirOf != null && !of.equals(theirOf)) {
             throw new IllegalArgumentException(dir + " holds a '" + kind + "' folder of another model (" + abbrev(theirOf)
                     + ", this run is of " + abbrev(of) + "); pass --force to replace it whole, or choose another --out");
@@ -120,9 +120,7 @@ public final class OutputDir {
             Files.createDirectories(dir);
             JsonObject m = readMarker(dir);
             if (m == null || (m.has("complete") && m.get("complete").getAsBoolean())) {
-                String keepOf = of != null || m == null || !m.has("of") || m.get("of").isJsonNull() ? of
-                        : m.get("of").getAsString();
-                writeMarker(dir, kind, keepOf, false);
+                writeMarker(dir, kind, of != null ? of : markedOf(m), false);
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot prepare " + dir + ": " + e.getMessage(), e);
@@ -168,6 +166,11 @@ public final class OutputDir {
             }
         }
         return true;
+    }
+
+    /** What a marker says its folder was made of, or null (no marker, or of nothing in particular). */
+    private static String markedOf(JsonObject m) {
+        return m != null && m.has("of") && !m.get("of").isJsonNull() ? m.get("of").getAsString() : null;
     }
 
     /** The marker of {@code dir}, or null if it has none. */
