@@ -527,7 +527,10 @@ public final class CaseStudy implements AutoCloseable {
                     t.longColumn("train_tokens").get(i), t.doubleColumn("train_seconds").get(i) / 60,
                     t.doubleColumn("val_loss").get(i)));
             for (String h : headline) {
-                b.append(String.format(Locale.ROOT, " %.3f ± %.3f |", t.doubleColumn(h).get(i), t.doubleColumn(h + " se").get(i)));
+                double se = t.doubleColumn(h + " se").isMissing(i) ? Double.NaN : t.doubleColumn(h + " se").getDouble(i);
+                // the document protocol's corpus-level perplexity and bits per byte have no standard error
+                b.append(Double.isFinite(se) ? String.format(Locale.ROOT, " %.3f ± %.3f |", t.doubleColumn(h).getDouble(i), se)
+                        : String.format(Locale.ROOT, " %.3f |", t.doubleColumn(h).getDouble(i)));
             }
             b.append('\n');
         }

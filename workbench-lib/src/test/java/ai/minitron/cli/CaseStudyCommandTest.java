@@ -71,6 +71,7 @@ class CaseStudyCommandTest {
         assertEquals(2, gen.rowCount());
         String md = Files.readString(out.resolve("results.md"));
         assertTrue(md.contains("| width-distilled |") && md.contains("peak resident"), md);
+        assertTrue(!md.contains("nul") && !md.contains("NaN"), "every cell a number: " + md);
         assertTrue(r.err().contains("step distill width-pruned"), r.err());
         assertTrue(ai.minitron.io.OutputDir.readMarker(out).get("complete").getAsBoolean(), "finished run marked complete");
         assertTrue(ai.minitron.io.OutputDir.verify(out, "results.arrow", "best/model.safetensors"));
